@@ -1,0 +1,75 @@
+"""Command-line entry point: argument parsing, printing and exit codes; nothing else.
+
+Each subcommand lives in ``classify/commands/<name>.py`` with ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``. Command modules import heavy libraries
+inside ``run`` only, so ``classify --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from classify import __version__
+from classify.errors import ClassifyError
+
+# Order in which the subcommands are listed in --help.
+COMMAND_MODULES = [
+    "segment",
+    "ls",
+    "dataset",
+    "agreement",
+    "train",
+    "evaluate",
+    "predict",
+    "tag",
+    "models",
+    "retrain",
+    "serve_ml",
+    "audit",
+]
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1  # some inputs failed, the others were processed
+EXIT_ERROR = 2  # bad usage or nothing could be done
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="classify",
+        description="Segment Dutch parliamentary documents on asylum and migration, annotate them "
+        "in Label Studio, train a topic classifier and tag incoming letters.",
+    )
+    parser.add_argument("--version", action="version", version=f"classify {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(f"classify.commands.{name}") is None:  # TODO(dev): remove when all exist
+            continue
+        module = importlib.import_module(f"classify.commands.{name}")
+        p = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return int(args._run(args) or 0)
+    except ClassifyError as exc:
+        print(f"classify: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("classify: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
