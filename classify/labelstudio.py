@@ -706,6 +706,24 @@ def retrieve_predictions(conn: Connection, project: int | str,
                                    selected_items=selected)
 
 
+def train_ml(conn: Connection, project: int | str) -> list[int]:
+    """Ask Label Studio to start training on every ML backend connected to the project
+    (``POST /api/ml/{id}/train``; Label Studio then sends ``START_TRAINING`` to the backend's
+    ``/webhook``). Returns the ids of the backends asked."""
+    pid = project_id(conn, project)
+    with conn.calls(f"listing the ML backends of project {pid}"):
+        backends = [b.id for b in conn.client.ml.list(project=pid)]
+    if not backends:
+        from classify.errors import LabelStudioError
+
+        raise LabelStudioError(f"{conn.url}: project {pid} has no ML backend connected; "
+                               "run `classify ls connect-ml` first")
+    for bid in backends:
+        with conn.calls(f"starting training of ML backend {bid}"):
+            conn.client.ml.train(bid)
+    return backends
+
+
 def list_tasks(conn: Connection, project: int | str) -> list[dict]:
     """All tasks of the project with annotations and predictions, as plain dicts."""
     pid = project_id(conn, project)
