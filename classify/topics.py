@@ -42,6 +42,7 @@ TOPICS: tuple[Topic, ...] = (
             "terugkeerhub", "terugkeerbesluit", "inreisverbod", "uitgeprocedeerd", "laissez-passer",
             "vertrek", "herkomstland", "visumhefboom", "terugkeersamenwerking", "ongewenstverklaring",
             "veilig land van herkomst", "veilige derde land", "return",
+            "vertrekcentrum", "vertrekbeleid",
         ),
     ),
     Topic(
@@ -55,6 +56,7 @@ TOPICS: tuple[Topic, ...] = (
             "verantwoordelijkheidsverschuiving", "verrekening", "offset", "migratiedruk",
             "jaarlijkse solidariteit", "alternatieve solidariteit", "pool", "verdeelsleutel",
             "ontscheep", "high-level eu solidarity", "solidarity",
+            "lastenverdeling", "dublinverrekening",
         ),
     ),
     Topic(
@@ -67,6 +69,7 @@ TOPICS: tuple[Topic, ...] = (
             "foreign fighter", "strijders", "aanslag", "dreiging", "nationale veiligheid",
             "contraterrorisme", "cter", "islamitische staat", "isis", "hamas", "hezbollah",
             "inlichtingen", "veiligheidsdienst", "1f", "screening",
+            "terreur", "strijder", "gewelddadig extremisme", "dreigingsniveau",
         ),
     ),
     Topic(
@@ -81,6 +84,7 @@ TOPICS: tuple[Topic, ...] = (
             "talentpool", "talent pool", "blauwe kaart", "blue card", "seizoenswerk",
             "gecombineerde vergunning", "single permit", "wet arbeid vreemdelingen", "wav",
             "uitzendbureau", "legale migratie", "arbeidsuitbuiting", "werken",
+            "arbeidskracht", "seizoensarbeid", "arbeidsvergunning", "tewerkstelling", "arbeidsinspectie",
         ),
     ),
     Topic(
@@ -95,6 +99,8 @@ TOPICS: tuple[Topic, ...] = (
             "binnengrens", "schengen", "instrumentalis", "smokkel", "kustwacht", "grensbewakings",
             "eurodac", "etias", "entry/exit", "visumvrij", "visumliberalisatie", "screening",
             "irreguliere migratie", "grens",
+            "marechaussee", "grensbewaker", "grenstoezicht", "grensbeveiliging", "paspoortcontrole",
+            "toegangsweigering", "grenshek", "grensmuur",
         ),
     ),
 )

@@ -1,0 +1,194 @@
+"""The topic model: features, thresholds, grouped cross-validation, determinism."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classify.errors import ClassifyError
+from classify.features import LemmaFeatures, SeedTermCounts, split_lemmas, to_matrix
+from classify.model import (ModelConfig, TopicClassifier, cross_val_predict_proba, cross_validate,
+                            document_folds, label_matrix, train_model, tune_thresholds)
+from classify.topics import TOPIC_KEYS, TOPICS
+
+from model_data import synthetic_df
+
+FAST = ModelConfig(char_max_features=2000)
+
+
+@pytest.fixture(scope="module")
+def df():
+    return synthetic_df()
+
+
+@pytest.fixture(scope="module")
+def trained(df):
+    return train_model(df, FAST)
+
+
+def test_train_learns_the_synthetic_topics(trained, df):
+    assert trained.labels == list(TOPIC_KEYS)
+    assert set(trained.thresholds) == set(TOPIC_KEYS)
+    assert all(0 < t < 1 for t in trained.thresholds.values())
+    cv = trained.cv
+    assert cv["folds"] == df["doc"].nunique() == 4
+    assert cv["oof_scores"].shape == (len(df), len(TOPIC_KEYS))
+    # Templates are distinctive: held-out documents are classified well.
+    assert cv["macro_f1"] > 0.8, cv["per_label"]
+    assert trained.counts == {k: int(df[k].sum()) for k in TOPIC_KEYS}
+
+
+def test_training_is_deterministic(df, trained):
+    again = train_model(df, FAST)
+    assert again.thresholds == trained.thresholds
+    for k in ("macro_f1", "micro_f1", "per_label", "fold_thresholds"):
+        assert again.cv[k] == trained.cv[k]
+    X = to_matrix(df)
+    np.testing.assert_array_equal(again.estimator.predict_proba(X), trained.estimator.predict_proba(X))
+
+
+def test_empty_text_scores_zero_and_gets_no_label(trained):
+    P = trained.estimator.predict_proba([{"text": ""}, {"text": "   ", "doc_title": "Terugkeer en grensbewaking"},
+                                         {"text": "De terugkeer van uitgeprocedeerde vreemdelingen."}])
+    assert P.shape == (3, len(TOPIC_KEYS))
+    assert not P[:2].any()
+    assert P[2, TOPIC_KEYS.index("return_policy")] > 0.3
+
+
+def test_cross_validation_is_grouped_by_document(df):
+    """Out-of-fold scores of a document must not depend on that document's own labels."""
+    flipped = df.copy()
+    doc = flipped["doc"] == "doc0.txt"
+    flipped["labels"] = [[] if d else labels for d, labels in zip(doc, flipped["labels"])]
+    cfg = ModelConfig(char_weight=0)
+    a = cross_val_predict_proba(df, cfg)
+    b = cross_val_predict_proba(flipped, cfg)
+    np.testing.assert_allclose(a[doc.to_numpy()], b[doc.to_numpy()])
+    assert not np.allclose(a[~doc.to_numpy()], b[~doc.to_numpy()])  # other folds trained on the flip
+
+
+def test_cross_validate_needs_two_documents(df):
+    one = df[df["doc"] == "doc0.txt"]
+    with pytest.raises(ClassifyError, match="at least two documents"):
+        cross_validate(one, FAST)
+    result = train_model(one, FAST)  # still trains, without CV and with default thresholds
+    assert result.cv is None and set(result.thresholds.values()) == {FAST.default_threshold}
+
+
+def test_tune_thresholds_separates_separable_scores():
+    Y = np.array([[1], [1], [0], [0], [0]])
+    P = np.array([[0.8], [0.7], [0.4], [0.2], [0.1]])
+    t = tune_thresholds(Y, P, grid=np.arange(0.05, 0.96, 0.05))[0]
+    assert 0.4 < t <= 0.7
+    assert tune_thresholds(np.zeros((3, 1), int), P[:3], grid=[0.2, 0.5], default=0.5)[0] == 0.5
+
+
+def test_label_matrix_uses_given_label_order():
+    Y = label_matrix([["terrorism"], [], ["border_control", "return_policy"]], ["terrorism", "return_policy", "border_control"])
+    assert Y.tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 1]]
+    with pytest.raises(ValueError, match="unknown label"):
+        label_matrix([["asiel"]], TOPIC_KEYS)
+
+
+def test_config_validation_names_the_setting():
+    with pytest.raises(ClassifyError, match="lexicon_weight"):
+        ModelConfig(lexicon_weight=2)
+    with pytest.raises(ClassifyError, match="unknown setting.*colour"):
+        ModelConfig.from_dict({"colour": "blue"})
+    with pytest.raises(ClassifyError, match="labels"):
+        ModelConfig(labels=("return_policy", "weather"))
+    assert ModelConfig.from_dict(ModelConfig(C=2).to_dict()) == ModelConfig(C=2)
+
+
+def test_seed_terms_word_start_vs_substring():
+    texts = ["De crisis in de regio.", "Het terugkeerbeleid en de EU-terugkeerverordening.", ""]
+    ws = SeedTermCounts(word_start=True).fit(texts)
+    sub = SeedTermCounts(word_start=False).fit(texts)
+    t = TOPIC_KEYS.index("terrorism")
+    r = TOPIC_KEYS.index("return_policy")
+    assert sub.counts(texts)[0, t] >= 1  # "isis" inside "crisis"
+    assert ws.counts(texts)[0, t] == 0
+    assert ws.counts(texts)[1, r] == 2
+    assert not ws.counts(texts)[2].any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(sorted({t for tp in TOPICS for t in tp.terms}) +
+                                ["de", "crisis", "het", "naar", "-", "/", "EU-", "werkgevers", "mensen", "samen"]),
+                max_size=12), st.sampled_from([" ", "", "-"]))
+def test_trie_counts_equal_one_regex_per_topic(words, sep):
+    text = sep.join(words)
+    for word_start, prefix in ((True, r"(?<!\w)"), (False, "")):
+        seeds = SeedTermCounts(word_start=word_start).fit([text])
+        naive = [len(re.findall(prefix + "(?:" + "|".join(re.escape(t) for t in sorted(tp.terms, key=len, reverse=True)) + ")",
+                                text.lower())) for tp in TOPICS]
+        assert seeds.counts([text])[0].tolist() == naive
+
+
+def test_lemma_features_equal_tfidf_vectorizers():
+    """One counting pass gives the same blocks as sklearn's word and char_wb vectorisers."""
+    docs = ["terugkeer terugkeerverordening vertrek", "arbeidsmigratie terugkeer vertrek",
+            "solidariteitspool pool terugkeer", ""]
+    ours = LemmaFeatures(word_min_df=2, char_weight=1.0, char_ngram_range=(3, 4), char_min_df=1,
+                         char_max_features=None).fit(docs)
+    new = ["terugkeer vertrek onbekendwoord", "", "pool pool"]
+    X = ours.transform(new).toarray()
+    words = TfidfVectorizer(analyzer=split_lemmas, lowercase=False, min_df=2, sublinear_tf=True).fit(docs)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), lowercase=False, sublinear_tf=True).fit(docs)
+    n_words = len(words.vocabulary_)
+    assert list(ours.words_) == list(words.get_feature_names_out())
+    np.testing.assert_allclose(X[:, :n_words], words.transform(new).toarray())
+    order = [chars.vocabulary_[n] for n in ours.chars_.get_feature_names_out()]
+    assert sorted(order) == list(range(len(chars.vocabulary_)))
+    np.testing.assert_allclose(X[:, n_words:], chars.transform(new).toarray()[:, order])
+    assert ours.transform(["", ""]).shape == (2, X.shape[1])
+
+
+def test_classifier_reports_string_classes(df):
+    est = TopicClassifier(FAST).fit(df.to_dict("records"), list(df["labels"]))
+    assert list(est.classes_) == list(TOPIC_KEYS)
+    assert est.predict(df.head(3).to_dict("records")).shape == (3, len(TOPIC_KEYS))
+
+
+def test_short_text_scores_are_mapped_monotonically_onto_the_general_thresholds(trained):
+    est = trained.estimator
+    est_short = getattr(est, "short_thresholds_", None)
+    try:
+        est.short_thresholds_ = np.full(len(TOPIC_KEYS), 0.2)
+        thr = est.thresholds_.copy()
+        X = to_matrix([{"text": "kort"}] * 5)
+        p = np.tile(np.array([[0.0], [0.1], [0.2], [0.6], [1.0]]), (1, len(TOPIC_KEYS)))
+        q = est._rescale_short(X, p)
+        assert np.all(np.diff(q, axis=0) >= 0)  # order kept
+        np.testing.assert_allclose(q[2], thr)  # the short threshold lands on the general one
+        np.testing.assert_allclose(q[[0, 4]], p[[0, 4]])
+        long_text = to_matrix([{"text": "lang " * 200}])
+        np.testing.assert_allclose(est._rescale_short(long_text, p[:1] + 0.3), p[:1] + 0.3)
+    finally:
+        if est_short is None:
+            del est.short_thresholds_
+        else:
+            est.short_thresholds_ = est_short
+
+
+def test_cross_validate_reports_questions_without_answers(df):
+    qa = df.copy()
+    qa["question"] = [t.split("\n\n")[0] for t in qa["text"]]
+    qa["answer"] = [t.split("\n\n")[1] for t in qa["text"]]
+    r = cross_validate(qa, ModelConfig(char_weight=0))
+    assert r["questions_only"]["n"] == len(qa)
+    assert set(r["questions_only"]["per_label"]) == set(TOPIC_KEYS)
+
+
+def test_document_folds_never_split_a_document():
+    groups = np.array([f"d{i % 13}" for i in range(60)])
+    folds = document_folds(groups, max_folds=4)
+    assert len(set(folds)) == 4
+    for g in set(groups):
+        assert len(set(folds[groups == g])) == 1
+    np.testing.assert_array_equal(document_folds(groups, max_folds=20), groups)  # leave-one-document-out
