@@ -1,11 +1,29 @@
 """Output writers. Everything the project writes goes through an atomic write: a temporary file
-in the target directory, fsync, then rename, so a crash never leaves a half-written file."""
+in the target directory, fsync, then rename, so a crash never leaves a half-written file.
+
+Large outputs are streamed: :func:`open_table` returns a writer that takes one row at a time
+(CSV, JSON Lines or Parquet, chosen by the file extension) and only replaces the target when
+:meth:`TableWriter.commit` is called; :class:`JsonListWriter` streams a JSON list (Label Studio
+tasks) the same way. Memory stays bounded by one row (CSV, JSONL) or one row group (Parquet).
+"""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from classify.errors import ClassifyError
+
+TABLE_SUFFIXES = (".csv", ".jsonl", ".parquet")
+
+# Column types of a table schema (see :func:`open_table`).
+STR, INT, FLOAT, INT_LIST, STR_LIST = "str", "int", "float", "list[int]", "list[str]"
+LIST_SEP = ";"
+"""How list cells (question numbers, labels) are joined in CSV, where a cell holds one string."""
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -28,3 +46,216 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def table_format(path: str | Path) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from the extension; a ClassifyError names the fix otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ClassifyError(f"{path}: unsupported output format {suffix or '(no extension)'!r}; "
+                            f"use a file name ending in {', '.join(TABLE_SUFFIXES)}")
+    return suffix[1:]
+
+
+class _AtomicFile:
+    """A temporary file beside ``path`` that replaces ``path`` on :meth:`commit` and vanishes on
+    :meth:`abort` (also when the process dies: then only a hidden ``.name.*.tmp`` file is left)."""
+
+    def __init__(self, path: str | Path, mode: str = "w", newline: str | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        if "b" in mode:
+            self.fh = os.fdopen(fd, mode)
+        else:
+            self.fh = os.fdopen(fd, mode, encoding="utf-8", newline=newline)
+        self.closed = False
+
+    def commit(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+        self.closed = True
+
+    def abort(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.fh.close()
+        finally:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+
+
+class TableWriter:
+    """Streams rows (dicts keyed by column name) into a table file; see :func:`open_table`."""
+
+    def __init__(self, path: str | Path, columns: Sequence[tuple[str, str]]):
+        self.path = Path(path)
+        self.columns = list(columns)
+        self.names = [c for c, _ in self.columns]
+        self.n_rows = 0
+
+    def write(self, row: Mapping) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Drop what was written; the target file is left as it was."""
+        raise NotImplementedError
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def _csv_cell(value, kind: str):
+    if value is None:
+        return ""
+    if kind in (INT_LIST, STR_LIST):
+        return LIST_SEP.join(str(v) for v in value)
+    return value
+
+
+class CsvWriter(TableWriter):
+    """CSV with a header row, UTF-8 with a byte-order mark (so spreadsheet programs detect the
+    encoding); list cells are joined with ``;``, missing values are empty cells."""
+
+    def __init__(self, path, columns):
+        super().__init__(path, columns)
+        self._file = _AtomicFile(self.path, "w", newline="")
+        self._file.fh.write("\ufeff")
+        self._csv = csv.writer(self._file.fh)
+        self._csv.writerow(self.names)
+
+    def write(self, row):
+        self._csv.writerow([_csv_cell(row.get(c), k) for c, k in self.columns])
+        self.n_rows += 1
+
+    def commit(self):
+        self._file.commit()
+
+    def abort(self):
+        self._file.abort()
+
+
+class JsonlWriter(TableWriter):
+    """One JSON object per line, columns in schema order, lists as JSON arrays."""
+
+    def __init__(self, path, columns):
+        super().__init__(path, columns)
+        self._file = _AtomicFile(self.path, "w", newline="\n")
+
+    def write(self, row):
+        self._file.fh.write(json.dumps({c: row.get(c) for c in self.names}, ensure_ascii=False) + "\n")
+        self.n_rows += 1
+
+    def commit(self):
+        self._file.commit()
+
+    def abort(self):
+        self._file.abort()
+
+
+class ParquetWriter(TableWriter):
+    """Parquet written in row groups of ``row_group_size`` rows with a fixed schema (lists as
+    Parquet lists), so memory holds at most one row group."""
+
+    def __init__(self, path, columns, row_group_size: int = 5000):
+        super().__init__(path, columns)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        types = {STR: pa.string(), INT: pa.int64(), FLOAT: pa.float64(),
+                 INT_LIST: pa.list_(pa.int64()), STR_LIST: pa.list_(pa.string())}
+        self.schema = pa.schema([(c, types[k]) for c, k in self.columns])
+        self.row_group_size = row_group_size
+        self._buffer: dict[str, list] = {c: [] for c in self.names}
+        self._file = _AtomicFile(self.path, "wb")
+        self._writer = pq.ParquetWriter(self._file.fh, self.schema, compression="zstd")
+
+    def write(self, row):
+        for c in self.names:
+            self._buffer[c].append(row.get(c))
+        self.n_rows += 1
+        if len(self._buffer[self.names[0]]) >= self.row_group_size:
+            self._flush()
+
+    def _flush(self):
+        if not self._buffer[self.names[0]]:
+            return
+        table = self._pa.Table.from_pydict(self._buffer, schema=self.schema)
+        self._writer.write_table(table)
+        self._buffer = {c: [] for c in self.names}
+
+    def commit(self):
+        self._flush()
+        self._writer.close()
+        self._file.commit()
+
+    def abort(self):
+        try:
+            self._writer.close()
+        except Exception:  # noqa: BLE001 - the file is being thrown away anyway
+            pass
+        self._file.abort()
+
+
+def open_table(path: str | Path, columns: Sequence[tuple[str, str]]) -> TableWriter:
+    """A streaming writer for ``path`` in the format its extension names.
+
+    ``columns``: ``(name, type)`` pairs, type one of ``str``, ``int``, ``float``, ``list[int]``,
+    ``list[str]``. Nothing appears at ``path`` until :meth:`TableWriter.commit`.
+    """
+    fmt = table_format(path)
+    cls = {"csv": CsvWriter, "jsonl": JsonlWriter, "parquet": ParquetWriter}[fmt]
+    return cls(path, columns)
+
+
+class JsonListWriter:
+    """Streams a JSON list (one item per line between ``[`` and ``]``), committed atomically."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._file = _AtomicFile(self.path, "w", newline="\n")
+        self._file.fh.write("[")
+        self.n_items = 0
+
+    def write(self, item) -> None:
+        self._file.fh.write(("\n" if self.n_items == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
+        self.n_items += 1
+
+    def commit(self) -> None:
+        self._file.fh.write("\n]\n")
+        self._file.commit()
+
+    def abort(self) -> None:
+        self._file.abort()
+
+
+def write_jsonl(path: str | Path, rows) -> int:
+    """Write an iterable of dicts as JSON Lines, atomically; returns the number of rows."""
+    f = _AtomicFile(path, "w", newline="\n")
+    n = 0
+    try:
+        for r in rows:
+            f.fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            n += 1
+    except BaseException:
+        f.abort()
+        raise
+    f.commit()
+    return n

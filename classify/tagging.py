@@ -1,0 +1,704 @@
+"""Batch tagging: letters → segments → topic scores → tables; resumable, parallel, nothing lost.
+
+How a run works:
+
+1. The coordinating process lists the inputs (:func:`classify.pipeline.iter_paths`) and hashes
+   each file (sha256 of its bytes). Files above the size limit become error records here.
+2. Documents not done yet go in chunks to workers (in-process, joblib/loky processes, or a Dask
+   cluster). A worker loads the model once (cached per process) and runs read → clean →
+   segment → predict for each document of the chunk, predicting the whole chunk in one call.
+   A document that fails at any stage comes back as an error record; the batch goes on.
+3. Back in the coordinator, every finished document is stored as a small *part* file
+   ``OUT.parts/<sha256>.json`` (atomic rename), and its rows are streamed, in input order, into
+   temporary output files that replace the targets only when the whole run has finished.
+   ``errors.jsonl`` beside the output lists every document that failed (path, stage, reason).
+4. ``resume=True`` reuses the parts of an interrupted run (same model, same content hash) and
+   computes only the rest, so the final files equal those of an uninterrupted run.
+
+:func:`tag` is a generator of progress events (:class:`Started`, :class:`DocumentDone`,
+:class:`Finished`); it prints nothing. Memory is bounded by the chunks in flight, not by the
+number of documents.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from classify.errors import ClassifyError
+from classify.topics import TOPIC_KEYS
+
+PART_VERSION = 1
+"""Bump when the part-file layout or the row content changes, so stale parts are not reused."""
+
+EXCERPT_CHARS = 200
+STAGES = ("read", "clean", "segment", "predict", "write")
+BACKENDS = ("local", "dask")
+DEFAULT_MAX_MB = 10.0
+ERRORS_FILE = "errors.jsonl"
+
+
+# ----------------------------------------------------------------------------- options & events
+
+@dataclass(frozen=True)
+class TagOptions:
+    """What to tag into where. Validated on construction; nothing is read or written here."""
+
+    out: Path
+    docs_out: Path | None = None
+    ls_tasks: Path | None = None
+    model: Path | None = None
+    jobs: int = 1
+    backend: str = "local"
+    scheduler: str | None = None
+    resume: bool = False
+    max_mb: float = DEFAULT_MAX_MB
+    chunk_size: int | None = None  # documents per task; None = chosen from the batch size
+
+    def __post_init__(self):
+        from classify.writers import table_format
+
+        object.__setattr__(self, "out", Path(self.out))
+        table_format(self.out)
+        if self.docs_out is not None:
+            object.__setattr__(self, "docs_out", Path(self.docs_out))
+            table_format(self.docs_out)
+        if self.ls_tasks is not None:
+            object.__setattr__(self, "ls_tasks", Path(self.ls_tasks))
+            if self.ls_tasks.suffix.lower() != ".json":
+                raise ClassifyError(f"{self.ls_tasks}: Label Studio tasks are a JSON file; "
+                                    "use a name ending in .json")
+        targets = [p.resolve() for p in (self.out, self.docs_out, self.ls_tasks) if p is not None]
+        if len(set(targets)) != len(targets):
+            raise ClassifyError("--out, --docs-out and --label-studio-tasks must name different files")
+        if self.out.resolve() == (self.out.parent / ERRORS_FILE).resolve():
+            raise ClassifyError(f"{self.out}: this name is reserved for the error records; choose another")
+        if self.jobs < 1:
+            raise ClassifyError(f"--jobs must be 1 or more, got {self.jobs}")
+        if self.backend not in BACKENDS:
+            raise ClassifyError(f"unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}")
+        if self.scheduler and self.backend != "dask":
+            raise ClassifyError("--scheduler needs --backend dask")
+        if self.max_mb <= 0:
+            raise ClassifyError(f"--max-mb must be positive, got {self.max_mb}")
+        if self.chunk_size is not None and self.chunk_size < 1:
+            raise ClassifyError(f"chunk size must be 1 or more, got {self.chunk_size}")
+
+    @property
+    def parts_dir(self) -> Path:
+        return parts_dir(self.out)
+
+    @property
+    def errors_path(self) -> Path:
+        return self.out.parent / ERRORS_FILE
+
+
+@dataclass(frozen=True)
+class Started:
+    total: int  # documents in the batch
+    resumed: int  # of which already done in an earlier, interrupted run
+    model_id: str
+
+
+@dataclass(frozen=True)
+class DocumentDone:
+    path: str
+    n_segments: int
+    error: dict | None  # {"path", "stage", "reason"} when the document failed
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class Finished:
+    documents: int
+    tagged: int
+    segments: int
+    failed: int
+    resumed: int
+    seconds: float
+    outputs: tuple[Path, ...]
+    errors_path: Path
+
+
+def parts_dir(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".parts")
+
+
+# ----------------------------------------------------------------------------- schemas
+
+def segment_columns(labels: Sequence[str]) -> list[tuple[str, str]]:
+    return ([("doc_id", "str"), ("path", "str"), ("index", "int"), ("kind", "str"),
+             ("question_numbers", "list[int]"), ("party", "str"), ("heading", "str"), ("excerpt", "str")]
+            + [(f"score_{k}", "float") for k in labels] + [("labels", "list[str]")])
+
+
+def document_columns(labels: Sequence[str]) -> list[tuple[str, str]]:
+    return ([("doc_id", "str"), ("path", "str"), ("title", "str"), ("date", "str"), ("reference", "str"),
+             ("n_segments", "int")]
+            + [(f"n_{k}", "int") for k in labels] + [(f"max_{k}", "float") for k in labels])
+
+
+_WS = re.compile(r"\s+")
+
+
+def excerpt(text: str, n: int = EXCERPT_CHARS) -> str:
+    """The first ``n`` characters of ``text`` on one line, with ``…`` when cut."""
+    head = text[: 4 * n]  # enough for the excerpt unless whitespace runs are very long
+    flat = _WS.sub(" ", head).strip()
+    if len(flat) <= n and len(head) == len(text):
+        return flat
+    return flat[: n - 1].rstrip() + "…"
+
+
+def _error(path, stage: str, reason: str) -> dict:
+    # Project errors start with "<path>: "; the record names the path in its own field.
+    prefix = f"{path}: "
+    if reason.startswith(prefix):
+        reason = reason[len(prefix):]
+    return {"path": str(path), "stage": stage, "reason": reason}
+
+
+# ----------------------------------------------------------------------------- worker side
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A picklable handle on a model directory; workers load it once per process."""
+
+    path: str
+    id: str
+
+
+# One loaded model per worker process, keyed by directory and model id, so a worker that runs
+# many chunks (joblib's loky executor and Dask workers are reused) loads the model once.
+_MODEL_CACHE: dict[ModelRef, object] = {}
+
+
+def _worker_model(ref: ModelRef):
+    model = _MODEL_CACHE.get(ref)
+    if model is None:
+        from classify.artifacts import load_model
+
+        model = load_model(ref.path)
+        if model.id != ref.id:
+            raise ClassifyError(f"{ref.path}: model changed during the run (was {ref.id}, now {model.id})")
+        _MODEL_CACHE.clear()
+        _MODEL_CACHE[ref] = model
+    return model
+
+
+def _unexpected(exc: BaseException) -> str:
+    if isinstance(exc, ClassifyError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc} (a bug in classify; please report it with this file)"
+
+
+def _segment_document(path: str, sha: str) -> dict:
+    """read → clean → segment one file; a result dict with either the segments or an error."""
+    from classify.clean import clean
+    from classify.readers import read
+    from classify.segment import segment
+
+    stage = "read"
+    try:
+        doc = read(path)
+        if not doc.text.strip():
+            return {"sha": sha, "path": path, "error": _error(path, "read", "no text in the file (empty, "
+                                                              "or a scan without a text layer)")}
+        stage = "clean"
+        doc = clean(doc)
+        if not doc.text.strip():
+            return {"sha": sha, "path": path, "error": _error(path, "clean", "no text left after removing "
+                                                              "page furniture")}
+        stage = "segment"
+        segments = segment(doc)
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
+        return {"sha": sha, "path": path, "error": _error(path, stage, _unexpected(exc))}
+    if not segments:
+        return {"sha": sha, "path": path, "error": _error(
+            path, "segment", f"no segment found in {len(doc.text)} characters of text "
+            "(no questions/answers or letter sections recognised)")}
+    return {
+        "sha": sha, "path": path,
+        "doc": {"title": doc.title, "date": doc.date, "reference": doc.reference},
+        "segments": [{"index": s.index, "kind": s.kind, "question": s.question, "answer": s.answer,
+                      "question_numbers": [int(n) for n in s.question_numbers], "party": s.party,
+                      "heading": s.heading, "start": s.start, "end": s.end} for s in segments],
+    }
+
+
+def _items(result: dict) -> list[dict]:
+    title = result["doc"]["title"] or ""
+    return [{"text": _segment_text(s), "doc_title": title, "heading": s["heading"] or ""}
+            for s in result["segments"]]
+
+
+def _segment_text(s: dict) -> str:
+    q, a = s["question"], s["answer"]
+    return f"{q}\n\n{a}" if q and a else (q or a)
+
+
+def _attach_scores(result: dict, scores, labels: Sequence[str], thresholds: dict) -> None:
+    rows = [[round(float(x), 4) for x in row] for row in scores]
+    result["scores"] = rows
+    result["labels"] = [[k for k, x in zip(labels, row_raw) if float(x) >= thresholds[k]]
+                        for row_raw in scores]
+
+
+def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef) -> list[dict]:
+    """Tag a chunk of documents ``(path, sha256)``; one result dict per document, same order.
+
+    This is the unit of work sent to joblib or Dask workers: the model is predicted once for all
+    segments of the chunk (less per-call overhead); if that fails the documents are predicted one
+    by one so only the culprit becomes an error record.
+    """
+    model = _worker_model(ref)
+    results = [_segment_document(path, sha) for path, sha in items]
+    ok = [r for r in results if "error" not in r]
+    batch = [it for r in ok for it in _items(r)]
+    try:
+        scores = model.predict_scores(batch) if batch else []
+    except Exception:  # noqa: BLE001 - find the document that fails, keep the others
+        scores = None
+    if scores is not None:
+        start = 0
+        for r in ok:
+            n = len(r["segments"])
+            _attach_scores(r, scores[start:start + n], model.labels, model.thresholds)
+            start += n
+        return results
+    for i, r in enumerate(results):
+        if "error" in r:
+            continue
+        try:
+            _attach_scores(r, model.predict_scores(_items(r)), model.labels, model.thresholds)
+        except Exception as exc:  # noqa: BLE001
+            results[i] = {"sha": r["sha"], "path": r["path"], "error": _error(r["path"], "predict", _unexpected(exc))}
+    return results
+
+
+# ----------------------------------------------------------------------------- parts (resume)
+
+class PartStore:
+    """``OUT.parts/``: one JSON file per finished document, named by its content hash, plus a
+    manifest naming the model. Files are replaced atomically, so a killed run leaves only whole
+    parts (and perhaps a hidden temp file, ignored); a part that does not parse is recomputed."""
+
+    def __init__(self, root: Path, model_id: str, resume: bool):
+        self.root = root
+        self.manifest = {"version": PART_VERSION, "model_id": model_id}
+        mpath = root / "manifest.json"
+        if resume and mpath.is_file():
+            try:
+                found = json.loads(mpath.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                found = None
+            if found != self.manifest:
+                what = (f"model {found.get('model_id')!r}, format {found.get('version')}"
+                        if isinstance(found, dict) else "an unreadable manifest")
+                raise ClassifyError(
+                    f"{root}: the interrupted run used {what}, this run uses model {model_id!r} "
+                    f"(format {PART_VERSION}); run without --resume to start over")
+        else:
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir(parents=True)
+            self._write(mpath, self.manifest)
+
+    def path(self, sha: str) -> Path:
+        return self.root / f"{sha}.json"
+
+    def has(self, sha: str) -> bool:
+        return self.path(sha).is_file()
+
+    def load(self, sha: str) -> dict | None:
+        try:
+            data = json.loads(self.path(sha).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if (not isinstance(data, dict) or data.get("v") != PART_VERSION or data.get("sha") != sha
+                or len(data.get("segments", ())) != len(data.get("scores", ()))
+                or len(data.get("scores", ())) != len(data.get("labels", ()))
+                or not data.get("segments")):
+            return None
+        return data
+
+    def save(self, result: dict) -> None:
+        self._write(self.path(result["sha"]), {"v": PART_VERSION, **{k: v for k, v in result.items() if k != "path"}})
+
+    def _write(self, path: Path, obj) -> None:
+        # No fsync per part: rename is atomic against a killed process; after a power loss a
+        # part may be empty or torn, and load() then rejects it and the document is redone.
+        # Only this process writes parts, so a fixed temp name is safe (and cheaper than mkstemp).
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        os.replace(tmp, path)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- rows
+
+def segment_rows(result: dict, path: str, labels: Sequence[str]) -> list[dict]:
+    doc_id = Path(path).name
+    rows = []
+    for s, scores, tags in zip(result["segments"], result["scores"], result["labels"]):
+        row = {"doc_id": doc_id, "path": path, "index": s["index"], "kind": s["kind"],
+               "question_numbers": s["question_numbers"], "party": s["party"], "heading": s["heading"],
+               "excerpt": excerpt(_segment_text(s))}
+        row.update({f"score_{k}": x for k, x in zip(labels, scores)})
+        row["labels"] = list(tags)
+        rows.append(row)
+    return rows
+
+
+def document_row(result: dict, path: str, labels: Sequence[str]) -> dict:
+    row = {"doc_id": Path(path).name, "path": path, **result["doc"], "n_segments": len(result["segments"])}
+    for k in labels:
+        row[f"n_{k}"] = sum(k in tags for tags in result["labels"])
+    for j, k in enumerate(labels):
+        row[f"max_{k}"] = max(scores[j] for scores in result["scores"])
+    return row
+
+
+def label_studio_tasks(result: dict, path: str, labels: Sequence[str], model_id: str,
+                       thresholds: dict) -> list[dict]:
+    """Label Studio tasks with the model's predictions attached, built exactly as ``classify ls
+    push`` builds them (:func:`classify.labelstudio.task_data`: same fields and stable ``seg_id``,
+    so importing both gives no duplicates) plus ``path``. The prediction chooses the registry
+    display names of the predicted topics (or ``None of the five``) in the ``topics`` choices of
+    ``annotations/label_config.xml``; ``score`` is :func:`classify.labelstudio.certainty`."""
+    from classify.labelconfig import choices_result
+    from classify.labelstudio import certainty, task_data
+    from classify.types import Document, Segment
+
+    doc_id = Path(path).name
+    doc = Document(doc_id=doc_id, path=path, text="", title=result["doc"]["title"])
+    tasks = []
+    for s, scores, tags in zip(result["segments"], result["scores"], result["labels"]):
+        seg = Segment(doc_id=doc_id, index=s["index"], kind=s["kind"], question=s["question"],
+                      answer=s["answer"], question_numbers=tuple(s["question_numbers"]),
+                      party=s["party"], heading=s["heading"], start=s["start"], end=s["end"])
+        data = task_data(doc, seg)
+        data["path"] = path
+        tasks.append({"data": data, "predictions": [{
+            "model_version": model_id,
+            "score": round(certainty(dict(zip(labels, scores)), thresholds), 6),
+            "result": choices_result([k for k in labels if k in tags]),
+        }]})
+    return tasks
+
+
+# ----------------------------------------------------------------------------- backends
+
+def _chunked(items: Sequence, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+def _chunk_size(n: int, workers: int) -> int:
+    # Big enough to batch the model call (its per-batch vocabulary work is shared by all the
+    # chunk's segments: 64 letters per call is ~2x faster per segment than 4), small enough that
+    # every process gets several chunks and an interrupted run keeps most of its work.
+    return max(1, min(64, -(-n // (workers * 4))))
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker when the process that started it is gone. After a
+    ``kill -9`` of ``classify tag`` loky's workers would otherwise stay alive (holding memory and
+    the terminal's stderr) until someone kills them."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _warm_up(ref: ModelRef) -> None:
+    # One tiny prediction: the model's lazy parts (spaCy tokenizer, lemma table) load now too.
+    _worker_model(ref).predict_scores([{"text": "Vraag over terugkeer.", "doc_title": "", "heading": ""}])
+
+
+def _start_workers(n: int, ref: ModelRef):
+    """Start ``n`` loky worker processes and let each load the model now, while this process
+    loads its own copy, instead of when the first chunk arrives."""
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=n, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    for _ in range(n):
+        executor.submit(_warm_up, ref)
+    return executor
+
+
+def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, executor=None) -> Iterator[list[dict]]:
+    """Chunk results in input order. With ``jobs`` > 1 this process tags every ``jobs``-th chunk
+    itself and ``jobs - 1`` loky worker processes (joblib's reusable executor) tag the others:
+    one model copy fewer in memory and one process start-up fewer than ``jobs`` workers plus an
+    idle coordinator. At most ``2 * (jobs - 1)`` chunks wait in the workers."""
+    if jobs == 1:
+        for chunk in chunks:
+            yield tag_chunk(chunk, ref)
+        return
+    from concurrent.futures.process import BrokenProcessPool
+
+    executor = executor or _start_workers(jobs - 1, ref)
+    ahead = 2 * (jobs - 1)
+    queue: deque = deque()  # (future, None) for a worker's chunk, (None, chunk) for our own
+    remote = 0
+    source = enumerate(chunks)
+    exhausted = finished = False
+    try:
+        while True:
+            while not exhausted and remote < ahead:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                elif item[0] % jobs == 0:
+                    queue.append((None, item[1]))
+                else:
+                    queue.append((executor.submit(tag_chunk, item[1], ref), None))
+                    remote += 1
+            if not queue:
+                finished = True
+                return
+            future, chunk = queue.popleft()
+            if future is None:
+                yield tag_chunk(chunk, ref)
+            else:
+                remote -= 1
+                try:
+                    yield future.result()
+                except BrokenProcessPool as exc:
+                    raise ClassifyError(f"a worker process died ({exc}); the documents finished so far "
+                                        "are kept: run the same command with --resume") from None
+    finally:
+        for future, _ in queue:
+            if future is not None:
+                future.cancel()
+        if not finished:  # interrupted or failed: stop the workers now, not after their chunks
+            executor.shutdown(wait=False, kill_workers=True)
+
+
+def _dask_results(chunks: Iterable[list], ref: ModelRef, jobs: int, scheduler: str | None) -> Iterator[list[dict]]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ClassifyError("--backend dask needs dask.distributed; install it with "
+                            "pip install 'classify[dask]'") from None
+    import logging
+
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise ClassifyError(f"cannot reach the Dask scheduler at {scheduler}: {exc}; "
+                                    "check the address (tcp://host:8786) and that it is running") from None
+        else:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        try:
+            width = 2 * max(1, sum(client.nthreads().values()))
+            window: deque = deque()
+            it = iter(chunks)
+            # Futures are kept in submission order and collected from the head, so results come
+            # back in input order while at most ``width`` chunks are in flight.
+            for chunk in it:
+                window.append(client.submit(tag_chunk, chunk, ref, pure=False))
+                if len(window) >= width:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+# ----------------------------------------------------------------------------- orchestration
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _plan(paths: Sequence[Path], max_bytes: int, store: PartStore, resume: bool):
+    """Per input: (path, sha, state) with state "done" (part exists), "todo" or an error dict."""
+    plan = []
+    for p in paths:
+        sp = str(p)
+        try:
+            size = p.stat().st_size
+            if size > max_bytes:
+                plan.append((sp, None, _error(sp, "read", f"file is {size / 1e6:.1f} MB, above the "
+                                              f"{max_bytes / 1e6:g} MB limit for one letter; split it, "
+                                              "or raise the limit with --max-mb")))
+                continue
+            sha = _sha256(p)
+        except OSError as exc:
+            plan.append((sp, None, _error(sp, "read", f"cannot read the file: {exc.strerror or exc}")))
+            continue
+        plan.append((sp, sha, "done" if resume and store.has(sha) else "todo"))
+    return plan
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Temp files a killed run left beside ``target`` (see :mod:`classify.writers`)."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+
+
+def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started | DocumentDone | Finished]:
+    """Tag every document under ``inputs``; yields progress events, writes the outputs.
+
+    Raises ClassifyError when nothing can be done (no inputs, bad model, unwritable output);
+    a document that fails becomes an error record in ``errors.jsonl`` instead.
+    """
+    from classify.artifacts import load_model
+    from classify.pipeline import iter_paths
+    from classify.writers import JsonListWriter, open_table, write_jsonl
+
+    t0 = time.perf_counter()
+    paths = iter_paths(inputs)
+    if not paths:
+        raise ClassifyError(f"no documents found in {' '.join(map(str, inputs))} "
+                            "(looked for .txt, .html, .htm, .pdf and .docx files)")
+    from classify.artifacts import default_model_dir, read_card
+
+    model_dir = Path(options.model) if options.model is not None else default_model_dir()
+    ref = ModelRef(str(model_dir), str(read_card(model_dir).get("id", "")))
+    executor = None
+    if options.backend == "local" and options.jobs > 1:
+        executor = _start_workers(options.jobs - 1, ref)
+    try:
+        model = load_model(model_dir)
+    except BaseException:
+        if executor is not None:
+            executor.shutdown(wait=False, kill_workers=True)
+        raise
+    if model.id != ref.id:
+        raise ClassifyError(f"{model_dir}: the model card changed while loading; try again")
+    _MODEL_CACHE.clear()
+    _MODEL_CACHE[ref] = model  # the in-process worker (jobs=1) reuses it
+    labels = list(model.labels)
+    if set(labels) - set(TOPIC_KEYS):
+        raise ClassifyError(f"{model.path}: model labels {labels} are not in the topic registry")
+
+    try:
+        store = PartStore(options.parts_dir, model.id, options.resume)
+    except OSError as exc:
+        raise ClassifyError(f"{options.parts_dir}: cannot create the work directory beside the output "
+                            f"({exc.strerror or exc}); check that {options.out.parent} is writable") from None
+    plan = _plan(paths, int(options.max_mb * 1e6), store, options.resume)
+    del paths  # the plan keeps the path strings; Path objects cost ~10x more per letter
+    todo = [(p, sha) for p, sha, state in plan if state == "todo"]
+    resumed = sum(1 for _, _, state in plan if state == "done")
+    yield Started(total=len(plan), resumed=resumed, model_id=model.id)
+
+    workers = options.jobs
+    size = options.chunk_size or _chunk_size(len(todo), workers)
+    chunks = _chunked(todo, size)
+    if options.backend == "dask":
+        chunk_results = _dask_results(chunks, ref, workers, options.scheduler)
+    else:
+        chunk_results = _local_results(chunks, ref, workers, executor)
+    results = (r for chunk in chunk_results for r in chunk)
+
+    outputs = tuple(p for p in (options.out, options.docs_out, options.ls_tasks) if p is not None)
+    for target in (*outputs, options.errors_path):
+        _remove_stale_temp_files(target)
+
+    writers = []
+    try:
+        seg_writer = open_table(options.out, segment_columns(labels))
+        writers.append(seg_writer)
+        doc_writer = open_table(options.docs_out, document_columns(labels)) if options.docs_out else None
+        if doc_writer:
+            writers.append(doc_writer)
+        ls_writer = JsonListWriter(options.ls_tasks) if options.ls_tasks else None
+        if ls_writer:
+            writers.append(ls_writer)
+
+        errors: list[dict] = []
+        n_tagged = n_segments = 0
+        for path, sha, state in plan:
+            was_resumed = state == "done"
+            if isinstance(state, dict):
+                result = {"path": path, "error": state}
+            elif was_resumed:
+                result = store.load(sha)
+                if result is None:  # torn or foreign part: do this one again, here
+                    result = tag_chunk([(path, sha)], ref)[0]
+                    was_resumed = False
+                    if "error" not in result:
+                        store.save(result)
+            else:
+                result = next(results)
+                if result["path"] != path:  # the backends keep order; guard against a bug
+                    raise RuntimeError(f"result order broken: expected {path}, got {result['path']}")
+                if "error" not in result:
+                    store.save(result)
+            if "error" in result:
+                err = {**result["error"], "path": path}
+                errors.append(err)
+                yield DocumentDone(path=path, n_segments=0, error=err, resumed=False)
+                continue
+            try:
+                rows = segment_rows(result, path, labels)
+                drow = document_row(result, path, labels) if doc_writer else None
+                tasks = (label_studio_tasks(result, path, labels, model.id, model.thresholds)
+                         if ls_writer else None)
+            except Exception as exc:  # noqa: BLE001 - a malformed result must not stop the batch
+                err = _error(path, "write", _unexpected(exc))
+                errors.append(err)
+                yield DocumentDone(path=path, n_segments=0, error=err, resumed=False)
+                continue
+            for row in rows:
+                seg_writer.write(row)
+            if doc_writer:
+                doc_writer.write(drow)
+            if ls_writer:
+                for t in tasks:
+                    ls_writer.write(t)
+            n_tagged += 1
+            n_segments += len(rows)
+            yield DocumentDone(path=path, n_segments=len(rows), error=None, resumed=was_resumed)
+
+        for w in writers:
+            w.commit()
+        write_jsonl(options.errors_path, errors)
+    except BaseException as exc:
+        for w in writers:
+            w.abort()
+        chunk_results.close()
+        if isinstance(exc, OSError):
+            raise ClassifyError(f"cannot write the output ({exc.strerror or exc}: {exc.filename or ''}); "
+                                f"finished documents are kept in {store.root}: fix the problem and run "
+                                "the same command with --resume") from None
+        raise
+    store.remove()
+    yield Finished(documents=len(plan), tagged=n_tagged, segments=n_segments, failed=len(errors),
+                   resumed=resumed, seconds=time.perf_counter() - t0, outputs=outputs,
+                   errors_path=options.errors_path)
