@@ -4,14 +4,17 @@ How a run works:
 
 1. The coordinating process lists the inputs (:func:`classify.pipeline.iter_paths`) and hashes
    each file (sha256 of its bytes). Files above the size limit become error records here.
-2. Documents not done yet go in chunks to workers (in-process, joblib/loky processes, or a Dask
-   cluster). A worker loads the model once (cached per process) and runs read → clean →
-   segment → predict for each document of the chunk, predicting the whole chunk in one call.
-   A document that fails at any stage comes back as an error record; the batch goes on.
-3. Back in the coordinator, every finished document is stored as a small *part* file
-   ``OUT.parts/<sha256>.json`` (atomic rename), and its rows are streamed, in input order, into
-   temporary output files that replace the targets only when the whole run has finished.
-   ``errors.jsonl`` beside the output lists every document that failed (path, stage, reason).
+2. Documents not done yet go in chunks to workers: this process itself, worker processes on
+   this machine (forked from this one after it loaded the model, or joblib/loky processes where
+   ``fork`` is not available), or a Dask cluster. A worker loads the model once (cached per
+   process) and runs read → clean → segment → predict for each document of the chunk,
+   predicting the whole chunk in one call. A document that fails at any stage comes back as an
+   error record; the batch goes on.
+3. Every finished document is stored as a small *part* file ``OUT.parts/<sha256>.json``
+   (atomic rename; on this machine by the worker that tagged it, for Dask by the coordinator),
+   and its rows are streamed by the coordinator, in input order, into temporary output files
+   that replace the targets only when the whole run has finished. ``errors.jsonl`` beside the
+   output lists every document that failed (path, stage, reason).
 4. ``resume=True`` reuses the parts of an interrupted run (same model, same content hash) and
    computes only the rest, so the final files equal those of an uninterrupted run.
 
@@ -254,13 +257,24 @@ def _attach_scores(result: dict, scores, labels: Sequence[str], thresholds: dict
                         for row_raw in scores]
 
 
-def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef) -> list[dict]:
+def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None = None) -> list[dict]:
     """Tag a chunk of documents ``(path, sha256)``; one result dict per document, same order.
 
-    This is the unit of work sent to joblib or Dask workers: the model is predicted once for all
-    segments of the chunk (less per-call overhead); if that fails the documents are predicted one
-    by one so only the culprit becomes an error record.
+    This is the unit of work sent to worker processes or Dask workers: the model is predicted
+    once for all segments of the chunk (less per-call overhead); if that fails the documents are
+    predicted one by one so only the culprit becomes an error record. With ``parts`` (the
+    ``OUT.parts`` directory, on a file system this worker shares with the coordinator) each
+    tagged document's part file is written here, in parallel, instead of by the coordinator.
     """
+    results = _tag_chunk(items, ref)
+    if parts is not None:
+        for r in results:
+            if "error" not in r:
+                write_part(Path(parts), r)
+    return results
+
+
+def _tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef) -> list[dict]:
     model = _worker_model(ref)
     results = [_segment_document(path, sha) for path, sha in items]
     ok = [r for r in results if "error" not in r]
@@ -333,18 +347,28 @@ class PartStore:
         return data
 
     def save(self, result: dict) -> None:
-        self._write(self.path(result["sha"]), {"v": PART_VERSION, **{k: v for k, v in result.items() if k != "path"}})
+        write_part(self.root, result)
 
     def _write(self, path: Path, obj) -> None:
-        # No fsync per part: rename is atomic against a killed process; after a power loss a
-        # part may be empty or torn, and load() then rejects it and the document is redone.
-        # Only this process writes parts, so a fixed temp name is safe (and cheaper than mkstemp).
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-        os.replace(tmp, path)
+        _write_json(path, obj)
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_part(root: Path, result: dict) -> None:
+    """Store one tagged document as ``root/<sha256>.json`` (see :class:`PartStore`)."""
+    _write_json(root / f"{result['sha']}.json", {"v": PART_VERSION, **{k: v for k, v in result.items() if k != "path"}})
+
+
+def _write_json(path: Path, obj) -> None:
+    # No fsync per part: rename is atomic against a killed process; after a power loss a part
+    # may be empty or torn, and PartStore.load() then rejects it and the document is redone.
+    # Each process writes its own documents' parts, so a temp name with the pid is safe (and
+    # cheaper than mkstemp).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------- rows
@@ -408,16 +432,24 @@ def _chunked(items: Sequence, size: int) -> Iterator[list]:
 
 def _chunk_size(n: int, workers: int) -> int:
     # Big enough to batch the model call (its per-batch vocabulary work is shared by all the
-    # chunk's segments: 64 letters per call is ~2x faster per segment than 4), small enough that
-    # every process gets several chunks and an interrupted run keeps most of its work.
+    # chunk's segments: per segment, 64 letters per call is ~15 % faster than 32; 128 would be
+    # another ~10 % but costs ~40 MB more peak memory over two processes), small enough that
+    # every process gets several chunks (load balance, bounded memory) and an interrupted run
+    # keeps most of its work.
     return max(1, min(64, -(-n // (workers * 4))))
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker when the process that started it is gone. After a
-    ``kill -9`` of ``classify tag`` loky's workers would otherwise stay alive (holding memory and
+def _worker_init(parent_pid: int) -> None:
+    """Worker initializer. Ctrl-C and ``kill`` are handled by the coordinator, which then stops
+    the workers (a forked worker would otherwise inherit its SIGTERM handler and print
+    tracebacks). And end this worker when the process that started it is gone: after a
+    ``kill -9`` of ``classify tag`` the workers would otherwise stay alive (holding memory and
     the terminal's stderr) until someone kills them."""
+    import signal
     import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch():
         while os.getppid() == parent_pid:
@@ -432,64 +464,131 @@ def _warm_up(ref: ModelRef) -> None:
     _worker_model(ref).predict_scores([{"text": "Vraag over terugkeer.", "doc_title": "", "heading": ""}])
 
 
+def _can_fork() -> bool:
+    import multiprocessing
+    import sys
+
+    # macOS offers fork but system libraries are not fork-safe there; Windows has no fork.
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
 def _start_workers(n: int, ref: ModelRef):
-    """Start ``n`` loky worker processes and let each load the model now, while this process
-    loads its own copy, instead of when the first chunk arrives."""
+    """``n`` worker processes for :func:`tag_chunk`, as a ``concurrent.futures`` executor.
+
+    On Linux they are forked from this process, which has loaded the model and warmed it up:
+    they start in milliseconds with the libraries and the model already in memory (shared
+    copy-on-write until written), and no helper process. Elsewhere they are joblib's loky
+    processes, each importing the libraries and loading the model itself (started now, so
+    that happens while this process works)."""
+    if _can_fork():
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _warm_up(ref)
+        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_worker_init, initargs=(os.getpid(),))
     from joblib.externals.loky import get_reusable_executor
 
-    executor = get_reusable_executor(max_workers=n, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    executor = get_reusable_executor(max_workers=n, initializer=_worker_init, initargs=(os.getpid(),))
     for _ in range(n):
         executor.submit(_warm_up, ref)
     return executor
 
 
-def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, executor=None) -> Iterator[list[dict]]:
-    """Chunk results in input order. With ``jobs`` > 1 this process tags every ``jobs``-th chunk
-    itself and ``jobs - 1`` loky worker processes (joblib's reusable executor) tag the others:
-    one model copy fewer in memory and one process start-up fewer than ``jobs`` workers plus an
-    idle coordinator. At most ``2 * (jobs - 1)`` chunks wait in the workers."""
-    if jobs == 1:
-        for chunk in chunks:
-            yield tag_chunk(chunk, ref)
+def _stop_workers(executor, kill: bool) -> None:
+    """Shut the workers down; with ``kill`` (interrupted or failed run) at once, not after their
+    current chunk."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not isinstance(executor, ProcessPoolExecutor):  # loky: reusable, kept for the next run
+        if kill:
+            executor.shutdown(wait=False, kill_workers=True)
         return
+    if kill:
+        for proc in list((getattr(executor, "_processes", None) or {}).values()):
+            try:
+                proc.kill()
+            except (OSError, AttributeError):
+                pass
+    executor.shutdown(wait=not kill, cancel_futures=True)
+
+
+def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str | None = None,
+                   n_chunks: int | None = None) -> Iterator[list[dict]]:
+    """Chunk results in input order, computed by this process and ``jobs - 1`` worker processes.
+
+    The workers always have up to two chunks each queued (the earliest chunks nobody has
+    started). This process collects results in order and, whenever the next one is not ready,
+    tags the earliest unstarted chunk itself instead of waiting, so both the workers and this
+    process stay busy whatever share of the time this process spends writing the outputs. At
+    most ``3 * jobs`` chunks are in flight or waiting to be collected (bounded memory). No
+    worker is started for a batch of a single chunk."""
+    workers = jobs - 1 if n_chunks is None else min(jobs - 1, n_chunks - 1)
+    if workers < 1:
+        for chunk in chunks:
+            yield tag_chunk(chunk, ref, parts)
+        return
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    executor = executor or _start_workers(jobs - 1, ref)
-    ahead = 2 * (jobs - 1)
-    queue: deque = deque()  # (future, None) for a worker's chunk, (None, chunk) for our own
-    remote = 0
-    source = enumerate(chunks)
+    executor = _start_workers(workers, ref)
+    queued_max = 2 * workers
+    window_max = 3 * jobs
+    window: deque = deque()  # slots in input order: ["todo", chunk] | ["remote", future] | ["done", results]
+    source = iter(chunks)
     exhausted = finished = False
+    remote = 0
+
+    def next_todo():
+        nonlocal exhausted
+        for slot in window:
+            if slot[0] == "todo":
+                return slot
+        if exhausted or len(window) >= window_max:
+            return None
+        chunk = next(source, None)
+        if chunk is None:
+            exhausted = True
+            return None
+        window.append(["todo", chunk])
+        return window[-1]
+
     try:
         while True:
-            while not exhausted and remote < ahead:
-                item = next(source, None)
-                if item is None:
-                    exhausted = True
-                elif item[0] % jobs == 0:
-                    queue.append((None, item[1]))
-                else:
-                    queue.append((executor.submit(tag_chunk, item[1], ref), None))
-                    remote += 1
-            if not queue:
+            while remote < queued_max:
+                slot = next_todo()
+                if slot is None:
+                    break
+                slot[:] = ["remote", executor.submit(tag_chunk, slot[1], ref, parts)]
+                remote += 1
+            if not window:
                 finished = True
-                return
-            future, chunk = queue.popleft()
-            if future is None:
-                yield tag_chunk(chunk, ref)
-            else:
+                break
+            head = window[0]
+            if head[0] == "remote" and head[1].done():
+                window.popleft()
                 remote -= 1
                 try:
-                    yield future.result()
+                    results = head[1].result()
                 except BrokenProcessPool as exc:
                     raise ClassifyError(f"a worker process died ({exc}); the documents finished so far "
                                         "are kept: run the same command with --resume") from None
+                yield results
+            elif head[0] == "done":
+                window.popleft()
+                yield head[1]
+            else:
+                # The next result is not ready: do useful work here instead of waiting.
+                slot = next_todo()
+                if slot is not None:
+                    slot[:] = ["done", tag_chunk(slot[1], ref, parts)]
+                else:
+                    wait([head[1]], return_when=FIRST_COMPLETED)
     finally:
-        for future, _ in queue:
-            if future is not None:
-                future.cancel()
-        if not finished:  # interrupted or failed: stop the workers now, not after their chunks
-            executor.shutdown(wait=False, kill_workers=True)
+        for slot in window:
+            if slot[0] == "remote":
+                slot[1].cancel()
+        _stop_workers(executor, kill=not finished)
 
 
 def _dask_results(chunks: Iterable[list], ref: ModelRef, jobs: int, scheduler: str | None) -> Iterator[list[dict]]:
@@ -589,19 +688,11 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
 
     model_dir = Path(options.model) if options.model is not None else default_model_dir()
     ref = ModelRef(str(model_dir), str(read_card(model_dir).get("id", "")))
-    executor = None
-    if options.backend == "local" and options.jobs > 1:
-        executor = _start_workers(options.jobs - 1, ref)
-    try:
-        model = load_model(model_dir)
-    except BaseException:
-        if executor is not None:
-            executor.shutdown(wait=False, kill_workers=True)
-        raise
+    model = load_model(model_dir)
     if model.id != ref.id:
         raise ClassifyError(f"{model_dir}: the model card changed while loading; try again")
     _MODEL_CACHE.clear()
-    _MODEL_CACHE[ref] = model  # the in-process worker (jobs=1) reuses it
+    _MODEL_CACHE[ref] = model  # this process tags too; forked workers inherit it
     labels = list(model.labels)
     if set(labels) - set(TOPIC_KEYS):
         raise ClassifyError(f"{model.path}: model labels {labels} are not in the topic registry")
@@ -620,10 +711,13 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
     workers = options.jobs
     size = options.chunk_size or _chunk_size(len(todo), workers)
     chunks = _chunked(todo, size)
+    # On this machine the workers write the parts themselves (in parallel); Dask workers may not
+    # see this file system, so their results are stored here.
+    parts_by_workers = options.backend == "local"
     if options.backend == "dask":
         chunk_results = _dask_results(chunks, ref, workers, options.scheduler)
     else:
-        chunk_results = _local_results(chunks, ref, workers, executor)
+        chunk_results = _local_results(chunks, ref, workers, str(store.root), n_chunks=-(-len(todo) // size))
     results = (r for chunk in chunk_results for r in chunk)
 
     outputs = tuple(p for p in (options.out, options.docs_out, options.ls_tasks) if p is not None)
@@ -658,7 +752,7 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
                 result = next(results)
                 if result["path"] != path:  # the backends keep order; guard against a bug
                     raise RuntimeError(f"result order broken: expected {path}, got {result['path']}")
-                if "error" not in result:
+                if "error" not in result and not parts_by_workers:
                     store.save(result)
             if "error" in result:
                 err = {**result["error"], "path": path}

@@ -121,14 +121,6 @@ class TableWriter:
             self.abort()
 
 
-def _csv_cell(value, kind: str):
-    if value is None:
-        return ""
-    if kind in (INT_LIST, STR_LIST):
-        return LIST_SEP.join(str(v) for v in value)
-    return value
-
-
 class CsvWriter(TableWriter):
     """CSV with a header row, UTF-8 with a byte-order mark (so spreadsheet programs detect the
     encoding); list cells are joined with ``;``, missing values are empty cells."""
@@ -139,9 +131,14 @@ class CsvWriter(TableWriter):
         self._file.fh.write("\ufeff")
         self._csv = csv.writer(self._file.fh)
         self._csv.writerow(self.names)
+        self._list_cols = [i for i, (_, k) in enumerate(self.columns) if k in (INT_LIST, STR_LIST)]
 
     def write(self, row):
-        self._csv.writerow([_csv_cell(row.get(c), k) for c, k in self.columns])
+        cells = [row.get(c) for c in self.names]  # the csv module writes None as an empty cell
+        for i in self._list_cols:
+            if cells[i] is not None:
+                cells[i] = LIST_SEP.join(map(str, cells[i]))
+        self._csv.writerow(cells)
         self.n_rows += 1
 
     def commit(self):

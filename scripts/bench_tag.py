@@ -214,6 +214,9 @@ def main(argv=None) -> int:
             "segments_per_s": round(n_rows / seconds, 1),
             "cpu_s": round(cpu, 2),
             "segments_per_cpu_s": round(n_rows / cpu, 1),
+            # CPU-seconds per wall second of the tag run: 2.0 would be both cores busy throughout;
+            # lower when start-up is serial or other jobs share the machine (see load average)
+            "cores_used": round(cpu / seconds, 2),
             "peak_rss_tree_mb": round(mem.peak_total / 2**20, 1),
             "peak_pss_tree_mb": round(mem.peak_pss / 2**20, 1),
             "peak_rss_single_process_mb": round(mem.peak_single / 2**20, 1),

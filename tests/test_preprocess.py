@@ -73,3 +73,24 @@ def test_accepts_column_array_and_rejects_a_bare_string():
     assert lem.fit_transform(col) == lem.transform(TEXTS[:2])
     with pytest.raises(ValueError, match="string object received"):
         lem.transform("een losse tekst")
+
+
+def test_lemma_table_cache_matches_the_packaged_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLASSIFY_CACHE_DIR", str(tmp_path / "cache"))
+    table = preprocess.load_lemma_table("nl")
+    words = sorted(table)[::5000] + ["uitgezet", "Uitgezet", "geen-woord-xyz"]
+    cached = preprocess.LemmaTable("nl")
+    assert [cached.get(w) for w in words] == [table.get(w) for w in words]
+    (db,) = (tmp_path / "cache").glob("nl_lemma_lookup-*.sqlite")
+    db.write_bytes(b"not a database")  # a damaged cache file is rebuilt, not trusted
+    assert preprocess.LemmaTable("nl").get("uitgezet") == table["uitgezet"]
+    assert db.stat().st_size > 1000
+
+
+def test_lemma_table_without_a_writable_cache_dir_is_kept_in_memory(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CLASSIFY_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    lemmas = preprocess.LemmaTable("nl")
+    assert lemmas.get("uitgezet") == preprocess.load_lemma_table("nl")["uitgezet"]
+    assert not (blocker.parent / "cache").exists()
