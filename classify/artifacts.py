@@ -224,10 +224,12 @@ def render_card_readme(card: Mapping) -> str:
              "## Model", "",
              "spaCy Dutch tokenizer + lookup lemmas → lemma TF-IDF, character 3–5-grams of the lemmas "
              "and seed-term counts per topic (from `classify/topics.py`) → one-vs-rest logistic "
-             "regression (balanced class weights), blended with a keyword lexicon whose seed terms are "
-             "weighted by their smoothed precision on the training data and matched in the text and "
-             "in the document title/section heading (the lexicon weighs more for topics with few "
-             "examples); per-topic thresholds tuned by leave-one-document-out cross-validation inside "
+             "regression (balanced class weights; trained on the segments and, at lower weight "
+             "when `augment_train` is set, on their questions and answers alone), blended with a "
+             "keyword lexicon whose seed terms are weighted by their smoothed precision on the "
+             "training data and matched in the text and in the document title/section heading (the "
+             "lexicon's weight per topic is chosen from `blend_grid` together with the threshold); "
+             "per-topic thresholds tuned by leave-one-document-out cross-validation inside "
              "the training data; scores of short texts (under `short_text_chars`) are mapped so that "
              "their own tuned thresholds land on the general ones. Settings: see `config` in card.json.", "",
              "## Training data", "",

@@ -92,14 +92,37 @@ def trie_regex(terms) -> str:
     return build(trie)
 
 
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # as regex \\w
+
+
+def parse_term(spec: str) -> tuple[str, bool, bool, bool]:
+    """A registry seed-term spec → ``(text, exclusion, word_start, word_end)``.
+
+    ``"terugkeer"`` matches anywhere (also inside ``EU-terugkeerverordening``); ``"^isis"`` only
+    at the start of a word (not in ``crisis``); ``"wav$"`` only at the end of a word; a leading
+    ``"!"`` makes an exclusion: where it matches, the topic's terms inside it do not count
+    (``"!terugkeerder"`` stops ``terugkeer`` from counting jihadist returnees as return policy).
+    """
+    s = spec.strip().lower()
+    excl = s.startswith("!")
+    s = s[1:] if excl else s
+    start = s.startswith("^")
+    s = s[1:] if start else s
+    end = s.endswith("$") and len(s) > 1
+    s = s[:-1] if end else s
+    return s, excl, start, end
+
+
 class SeedTermCounts(TransformerMixin, BaseEstimator):
     """Per topic, how often its seed terms occur in each text: ``log1p(count)`` per topic.
 
-    Terms are lower-case stems; with ``word_start=True`` a term must start a word (``terugkeer``
-    matches ``terugkeerbeleid`` but ``isis`` does not match ``crisis``), otherwise any substring
-    counts, as the registry documents for the keyword lexicon. ``fit`` snapshots the terms
-    (default: ``classify.topics.TOPICS``), so a saved model keeps scoring the same after a
-    maintainer edits the registry.
+    Terms are lower-case stems in the syntax of :func:`parse_term` (substring by default, ``^``
+    word start, ``$`` word end, ``!`` exclusion); with ``word_start=True`` every term must start a
+    word. Counting per topic is leftmost-longest and non-overlapping, as one regex per topic with
+    the terms longest first would count (an exclusion that wins a position counts nothing and
+    consumes its span). ``fit`` snapshots the terms (default: ``classify.topics.TOPICS``), so a
+    saved model keeps scoring the same after a maintainer edits the registry.
     """
 
     def __init__(self, terms: Mapping[str, Sequence[str]] | None = None, word_start: bool = True):
@@ -121,24 +144,32 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
     def _patterns(self):
         compiled = getattr(self, "_compiled", None)
         if compiled is None:
-            # One scan per text with a trie-shaped regex over all topics' terms (several times
-            # faster than one alternation per topic). The lookahead finds, at every (word-start)
-            # position, the longest term; per topic the longest of its own terms there is a prefix
-            # of it. Counting then mimics one regex per topic (leftmost, longest, non-overlapping).
-            owners: dict[str, set[int]] = {}
+            # One scan per text with a trie-shaped regex over all topics' term texts (several
+            # times faster than one alternation per topic). The lookahead finds, at every
+            # position, the longest term text; every term matching there is a prefix of it, so per
+            # topic the candidates are looked up once per distinct match (cached) and the longest
+            # one whose word-boundary conditions hold wins, as in one regex per topic.
+            owners: dict[str, list] = {}
             for j, k in enumerate(self.topics_):
-                for t in self.terms_[k]:
-                    owners.setdefault(t.lower(), set()).add(j)
-            longest = {}
-            for term in owners:
-                lengths = [0] * len(self.topics_)
-                for i in range(1, len(term) + 1):
-                    for j in owners.get(term[:i], ()):
-                        lengths[j] = i
-                longest[term] = [(j, n) for j, n in enumerate(lengths) if n]
-            prefix = r"(?<!\w)" if self.word_start else ""
-            compiled = self._compiled = (re.compile(prefix + "(?=(" + trie_regex(owners) + "))"), longest)
+                for spec in self.terms_[k]:
+                    text, excl, start, end = parse_term(spec)
+                    if text:
+                        owners.setdefault(text, []).append((j, excl, start or self.word_start, end, spec))
+            rx = re.compile("(?=(" + trie_regex(owners) + "))")
+            compiled = self._compiled = (rx, owners, {})
         return compiled
+
+    def _candidates(self, match: str):
+        """Per topic, its terms that are prefixes of ``match``, longest first."""
+        rx, owners, cache = self._patterns()
+        cand = cache.get(match)
+        if cand is None:
+            per: dict[int, list] = {}
+            for i in range(len(match), 0, -1):
+                for j, excl, start, end, spec in owners.get(match[:i], ()):
+                    per.setdefault(j, []).append((i, excl, start, end, spec))
+            cand = cache[match] = list(per.items())
+        return cand
 
     def counts(self, texts) -> np.ndarray:
         """Raw match counts, shape ``(n, topics)``."""
@@ -146,8 +177,8 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
 
     def scan(self, texts, terms: bool = False) -> tuple[np.ndarray, list | None]:
         """Match counts ``(n, topics)`` and, if ``terms``, per text a list per topic of the set of
-        its terms that matched."""
-        rx, longest = self._patterns()
+        its term specs that matched."""
+        rx, _, _ = self._patterns()
         n_topics = len(self.topics_)
         out = np.zeros((len(texts), n_topics), dtype=np.float64)
         hits = [] if terms else None
@@ -160,15 +191,22 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
                 continue
             row = out[i]
             ends = [0] * n_topics
+            size = len(low)
             for m in rx.finditer(low):
                 pos = m.start()
-                term = m.group(1)
-                for j, n in longest[term]:
-                    if pos >= ends[j]:
-                        row[j] += 1
+                before = pos > 0 and _word_char(low[pos - 1])
+                for j, cands in self._candidates(m.group(1)):
+                    if pos < ends[j]:
+                        continue
+                    for n, excl, start, end, spec in cands:
+                        if (start and before) or (end and pos + n < size and _word_char(low[pos + n])):
+                            continue
                         ends[j] = pos + n
-                        if terms:
-                            found[j].add(term[:n])
+                        if not excl:
+                            row[j] += 1
+                            if terms:
+                                found[j].add(spec)
+                        break
         return out, hits
 
     def transform(self, X):

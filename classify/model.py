@@ -7,20 +7,24 @@ Design, for generalising from ~150 labelled segments to unseen documents:
   character 3–5-grams of the lemmas (Dutch compounds), and seed-term counts per topic from the
   registry; optionally a TF-IDF block of the context (document title + section heading), off by
   default because with a handful of training documents it learns their titles;
-- one-vs-rest logistic regression with balanced class weights;
+- one-vs-rest logistic regression with balanced class weights, trained on the segments and, with
+  half their weight, on other views of them: each question without its answer and each answer
+  (of at least 200 characters) without its question, so the model also meets the short and
+  one-sided texts it is used on (questions without answers, "Kent u het bericht …? Ja.");
 - a keyword lexicon learned on top of the registry's seed terms: each term's precision for its
   topic is estimated on the training rows and smoothed towards a prior (terms never seen keep the
   maintainers' trust, generic terms that fire on other topics lose it); a segment's lexicon score
   is the noisy-OR of the terms found in its text and its context (title, heading);
-- the score of a topic blends both, ``(1 - w) * p_model + w * p_lexicon``, with ``w`` at least
-  ``lexicon_weight`` and larger for topics with few positive examples (``w = 1`` without any), so
-  topic knowledge keeps working where the training data is thin;
+- the score of a topic blends both, ``(1 - w) * p_model + w * p_lexicon``; ``w`` starts at
+  ``lexicon_weight`` (more for topics with few positive examples, ``w = 1`` without any) and is
+  then chosen per topic from ``blend_grid`` together with the threshold, on inner out-of-fold
+  scores, so a topic whose lexicon generalises better than the regression leans on it;
 - per-topic thresholds chosen on out-of-fold scores of an inner leave-one-document-out loop
   (objective: pooled F1 averaged with the mean per-document F1);
 - short texts (under ``short_text_chars``) score lower (fewer words and seed terms), so their own
-  thresholds are tuned too and their scores mapped onto the general scale (one threshold per
-  topic serves both, as consumers of ``predict_scores`` expect); ``augment_questions`` adds each
-  training question without its answer for that calibration (off by default: see the README);
+  thresholds are tuned too (on the short real segments and the question-only views) and their
+  scores mapped onto the general scale (one threshold per topic serves both, as consumers of
+  ``predict_scores`` expect);
 - evaluation by leave-one-document-out (grouped by ``doc``); the thresholds of each outer fold are
   tuned inside that fold only (nested), so the reported metrics are not tuned on the test document.
 """
@@ -28,7 +32,6 @@ Design, for generalising from ~150 labelled segments to unseen documents:
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -36,7 +39,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
 
 from classify.errors import ClassifyError
 from classify.features import SeedTermCounts, build_context_features, build_text_features, to_matrix
@@ -59,8 +61,14 @@ class ModelConfig:
     - ``threshold_*``, ``default_threshold``: per-topic threshold search (grid, per-document
       objective, shrinkage towards the default, value without positives).
     - ``short_text_chars``, ``augment_questions``, ``augment_train``: separate threshold
-      calibration for short texts, optionally on the training questions without their answers
-      (and optionally training on those too).
+      calibration for short texts, also on the training questions without their answers
+      (``augment_questions``), and training on those views too (``augment_train``).
+    - ``augment_answers`` (answers of at least ``augment_min_answer_chars`` alone),
+      ``augment_sentences`` (the first N sentences of each question): more views of the training
+      segments, the kinds of text met in use; ``augment_weight``: their sample weight when
+      ``augment_train`` fits on them. Views stay in their document's fold.
+    - ``blend_grid``: candidate lexicon blend weights per topic; the weight and threshold are
+      chosen together on the inner out-of-fold scores (empty: the ``lexicon_weight`` rule alone).
     - ``max_folds``: leave-one-document-out up to this many documents, grouped k-fold beyond.
     """
 
@@ -79,12 +87,17 @@ class ModelConfig:
     lexicon_prior: float = 20.0
     lexicon_prior_precision: float = 0.6
     lexicon_prior_strength: float = 2.0
-    threshold_grid: tuple[float, ...] = field(default_factory=lambda: tuple(np.round(np.arange(0.1, 0.91, 0.025), 3)))
+    threshold_grid: tuple[float, ...] = field(default_factory=lambda: tuple(np.round(np.arange(0.2, 0.91, 0.025), 3)))
     default_threshold: float = 0.5
     threshold_shrinkage: float = 0.0
     threshold_by_document: bool = True
-    augment_questions: bool = False
-    augment_train: bool = False
+    augment_questions: bool = True
+    augment_answers: bool = True
+    augment_sentences: int = 0
+    augment_min_answer_chars: int = 200
+    augment_train: bool = True
+    augment_weight: float = 0.5
+    blend_grid: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
     short_text_chars: int = 500
     max_folds: int = 10
     random_state: int = 0
@@ -93,6 +106,7 @@ class ModelConfig:
     def __post_init__(self):
         object.__setattr__(self, "char_ngram_range", tuple(int(n) for n in self.char_ngram_range))
         object.__setattr__(self, "threshold_grid", tuple(float(t) for t in self.threshold_grid))
+        object.__setattr__(self, "blend_grid", tuple(float(t) for t in self.blend_grid))
         object.__setattr__(self, "labels", tuple(self.labels))
         lo, hi = self.char_ngram_range
         if not 1 <= lo <= hi:
@@ -120,6 +134,12 @@ class ModelConfig:
             raise ClassifyError(f"config: short_text_chars must be >= 0, got {self.short_text_chars}")
         if not 0 <= self.threshold_shrinkage <= 1:
             raise ClassifyError(f"config: threshold_shrinkage must be in [0, 1], got {self.threshold_shrinkage}")
+        if not 0 < self.augment_weight <= 1:
+            raise ClassifyError(f"config: augment_weight must be in (0, 1], got {self.augment_weight}")
+        if self.augment_sentences < 0 or self.augment_min_answer_chars < 0:
+            raise ClassifyError("config: augment_sentences and augment_min_answer_chars must be >= 0")
+        if not all(0 <= w <= 1 for w in self.blend_grid):
+            raise ClassifyError(f"config: blend_grid must hold numbers in [0, 1], got {list(self.blend_grid)}")
         if not 0 < self.default_threshold < 1:
             raise ClassifyError(f"config: default_threshold must be in (0, 1), got {self.default_threshold}")
         unknown = [k for k in self.labels if k not in TOPIC_KEYS]
@@ -142,6 +162,7 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         d["char_ngram_range"] = list(self.char_ngram_range)
         d["threshold_grid"] = list(self.threshold_grid)
+        d["blend_grid"] = list(self.blend_grid)
         d["labels"] = list(self.labels)
         return d
 
@@ -164,24 +185,23 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def _cfg(self) -> ModelConfig:
         return self.config if self.config is not None else ModelConfig()
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         cfg = self._cfg()
         X = _as_matrix(X)
         Y = label_matrix(y, cfg.labels)
         if len(X) != len(Y):
             raise ValueError(f"X has {len(X)} rows but y has {len(Y)}")
+        weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.classes_ = np.array(cfg.labels, dtype=object)
         self.lexicon_ = SeedTermCounts(word_start=cfg.seed_word_start).fit(X[:, 0])
         scan = self._scan(X)
         self.text_features_ = build_text_features(cfg).fit(X)
         self.context_features_ = build_context_features(cfg).fit(X) if cfg.context_weight > 0 else None
         F = self._design(X, scan)
-        lr = LogisticRegression(C=cfg.C, class_weight="balanced", solver="liblinear",
-                                random_state=cfg.random_state, max_iter=1000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "Label not present in all training examples"
-            self.clf_ = OneVsRestClassifier(lr).fit(F, Y)
-        self.term_precision_ = self._term_precision(scan[2], Y, cfg)
+        self.clf_ = LinearOneVsRest(C=cfg.C, random_state=cfg.random_state).fit(F, Y, sample_weight=weight)
+        # Term precisions from the real segments (weight 1), not from their augmented views.
+        real = weight >= 1
+        self.term_precision_ = self._term_precision([h for h, r in zip(scan[2], real) if r], Y[real], cfg)
         # Blend weight of the lexicon per topic: at least lexicon_weight, and more the fewer
         # positive examples the model saw (a topic without examples is scored by the lexicon alone).
         n_pos = Y.sum(axis=0)
@@ -254,6 +274,13 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         X = _as_matrix(X)
         return self._lexicon(self._scan(X)[2])
 
+    def components(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """The two scores that ``predict_proba`` blends: regression probabilities and lexicon
+        scores, ``(n, labels)`` each (one scan of the seed terms for both)."""
+        X = _as_matrix(X)
+        scan = self._scan(X)
+        return self.clf_.predict_proba(self._design(X, scan)), self._lexicon(scan[2])
+
     def model_scores(self, X) -> np.ndarray:
         """Probabilities of the logistic regression alone."""
         X = _as_matrix(X)
@@ -263,11 +290,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         X = _as_matrix(X)
         if len(X) == 0:
             return np.zeros((0, len(self.classes_)))
-        scan = self._scan(X)
-        p = self.clf_.predict_proba(self._design(X, scan))
+        p_model, p_lex = self.components(X)
         w = self.blend_weights_
-        if np.any(w > 0):
-            p = (1 - w) * p + w * self._lexicon(scan[2])
+        p = (1 - w) * p_model + w * p_lex
         p = self._rescale_short(X, p)
         empty = np.array([not (t or "").strip() for t in X[:, 0]])
         if empty.any():
@@ -306,6 +331,40 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return p
 
 
+class LinearOneVsRest(ClassifierMixin, BaseEstimator):
+    """One binary logistic regression per label column (liblinear, balanced class weights),
+    stacked into one weight matrix so scoring is a single sparse product. Unlike
+    ``OneVsRestClassifier`` it passes ``sample_weight`` (augmented views weigh less). A column
+    without positives (or without negatives) scores a constant 0 (or 1)."""
+
+    def __init__(self, C: float = 1.0, random_state: int = 0):
+        self.C = C
+        self.random_state = random_state
+
+    def fit(self, F, Y, sample_weight=None):
+        Y = np.asarray(Y, dtype=int)
+        coef = np.zeros((Y.shape[1], F.shape[1]))
+        intercept = np.zeros(Y.shape[1])
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if y.min() == y.max():
+                intercept[j] = 50.0 if y.max() else -50.0
+                continue
+            lr = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear",
+                                    random_state=self.random_state, max_iter=1000)
+            lr.fit(F, y, sample_weight=sample_weight)
+            coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.classes_ = np.arange(Y.shape[1])
+        return self
+
+    def predict_proba(self, F) -> np.ndarray:
+        from scipy.special import expit
+
+        return expit(np.asarray(F @ self.coef_.T) + self.intercept_)
+
+
 def _as_matrix(X) -> np.ndarray:
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == 2:
         return X
@@ -339,29 +398,33 @@ def tune_thresholds(Y: np.ndarray, P: np.ndarray, grid: Sequence[float], default
     Ties (a plateau of equal F1) resolve to the middle of the widest best run, which is steadier on
     unseen data than its edge. A column without positives keeps ``default``.
     """
-    grid = np.asarray(sorted(grid))
     out = np.full(Y.shape[1], default, dtype=float)
     for j in range(Y.shape[1]):
-        y = Y[:, j]
-        if y.sum() == 0:
-            continue
-        f1 = np.array([_f1(y, P[:, j] >= t) for t in grid])
-        if groups is not None:
-            per_doc = [np.array([_f1(y[groups == g], P[groups == g, j] >= t) for t in grid])
-                       for g in dict.fromkeys(groups) if y[groups == g].any()]
-            f1 = (f1 + np.mean(per_doc, axis=0)) / 2
-        best = np.isclose(f1, f1.max())
-        # widest run of best values
-        runs, start = [], None
-        for i, b in enumerate(list(best) + [False]):
-            if b and start is None:
-                start = i
-            elif not b and start is not None:
-                runs.append((i - start, -start, start, i - 1))
-                start = None
-        _, _, a, b = max(runs)
-        out[j] = float(grid[(a + b) // 2])
+        if Y[:, j].sum():
+            out[j] = _tune_column(Y[:, j], P[:, j], grid, groups)[0]
     return out
+
+
+def _tune_column(y: np.ndarray, p: np.ndarray, grid: Sequence[float],
+                 groups: np.ndarray | None = None) -> tuple[float, float]:
+    """The threshold of :func:`tune_thresholds` for one column, and its objective value."""
+    grid = np.asarray(sorted(grid))
+    f1 = np.array([_f1(y, p >= t) for t in grid])
+    if groups is not None:
+        per_doc = [np.array([_f1(y[groups == g], p[groups == g] >= t) for t in grid])
+                   for g in dict.fromkeys(groups) if y[groups == g].any()]
+        f1 = (f1 + np.mean(per_doc, axis=0)) / 2
+    best = np.isclose(f1, f1.max())
+    # widest run of best values
+    runs, start = [], None
+    for i, b in enumerate(list(best) + [False]):
+        if b and start is None:
+            start = i
+        elif not b and start is not None:
+            runs.append((i - start, -start, start, i - 1))
+            start = None
+    _, _, a, b = max(runs)
+    return float(grid[(a + b) // 2]), float(f1.max())
 
 
 def _f1(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -409,29 +472,61 @@ def _check_df(df) -> None:
         raise ClassifyError("training data is empty: the export has no annotated tasks")
 
 
-def training_arrays(df, config: ModelConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``X`` (``[text, context]`` rows), ``Y``, ``groups`` (document of each row) and ``source``
-    (index of the ``df`` row each row comes from) for training.
+def _first_sentences(text: str, n: int) -> str:
+    import re
 
-    The first ``len(df)`` rows are ``df`` itself. With ``config.augment_questions``, every
-    question-with-answer row is added again with the question alone as its text (same labels,
-    same document): the model and its thresholds then also see short texts, as in questions
-    without answers or "Kent u het bericht …?" pairs, where a long answer is missing.
+    parts = re.split(r"(?<=[.?!])\s+(?=[A-Z\"'‘“(])", " ".join(str(text or "").split()))
+    return " ".join(parts[:n])
+
+
+def training_views(df, config: ModelConfig) -> list[tuple[int, str]]:
+    """Extra training texts ``(row, text)`` from the segments of ``df``, as configured: each
+    question without its answer (``augment_questions``), each answer of at least
+    ``augment_min_answer_chars`` without its question (``augment_answers``; "Ja." carries no
+    topic), the first ``augment_sentences`` sentences of each question. They keep the row's
+    labels and document."""
+    if not {"question", "answer"} <= set(df.columns):
+        return []
+    out = []
+    q = [str(x or "").strip() for x in df["question"]]
+    a = [str(x or "").strip() for x in df["answer"]]
+    for i in range(len(df)):
+        if not (q[i] and a[i]):
+            continue
+        if config.augment_questions:
+            out.append((i, q[i]))
+        if config.augment_answers and len(a[i]) >= config.augment_min_answer_chars:
+            out.append((i, a[i]))
+        if config.augment_sentences:
+            first = _first_sentences(q[i], config.augment_sentences)
+            if first and first != q[i]:
+                out.append((i, first))
+    return out
+
+
+def training_arrays(df, config: ModelConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``X`` (``[text, context]`` rows), ``Y``, ``groups`` (document of each row), ``source``
+    (index of the ``df`` row each row comes from) and ``weight`` (sample weight) for training.
+
+    The first ``len(df)`` rows are ``df`` itself (weight 1); then the views of
+    :func:`training_views` (same labels, same document, weight ``augment_weight``): the model
+    and its thresholds then also see short texts, as in questions without answers or
+    "Kent u het bericht …?" pairs, and answers that carry the topic on their own.
     """
     X, Y, groups = to_matrix(df), label_matrix(list(df["labels"]), config.labels), _groups(df)
     source = np.arange(len(df))
-    if config.augment_questions and {"question", "answer"} <= set(df.columns):
-        q = [str(x or "").strip() for x in df["question"]]
-        a = [str(x or "").strip() for x in df["answer"]]
-        extra = np.array([i for i in range(len(df)) if q[i] and a[i]], dtype=int)
-        if len(extra):
-            Xq = X[extra].copy()
-            Xq[:, 0] = [q[i] for i in extra]
-            X = np.vstack([X, Xq])
-            Y = np.vstack([Y, Y[extra]])
-            groups = np.concatenate([groups, groups[extra]])
-            source = np.concatenate([source, extra])
-    return X, Y, groups, source
+    weight = np.ones(len(df))
+    views = training_views(df, config)
+    if views:
+        extra = np.array([i for i, _ in views], dtype=int)
+        Xv = X[extra].copy()
+        Xv[:, 0] = [t for _, t in views]
+        X = np.vstack([X, Xv])
+        Y = np.vstack([Y, Y[extra]])
+        groups = np.concatenate([groups, groups[extra]])
+        source = np.concatenate([source, extra])
+        weight = np.concatenate([weight, np.full(len(extra), config.augment_weight)])
+    return X, Y, groups, source, weight
 
 
 def document_folds(groups: np.ndarray, max_folds: int) -> np.ndarray:
@@ -453,35 +548,66 @@ def _scheme(n_groups: int, max_folds: int) -> str:
     return "leave-one-document-out" if n_groups <= max_folds else f"{max_folds}-fold grouped by document"
 
 
-def _oof_scores(X, Y, groups, config: ModelConfig, fit_rows: np.ndarray | None = None) -> np.ndarray | None:
+def _oof_scores(X, Y, groups, config: ModelConfig, fit_rows: np.ndarray | None = None,
+                weight: np.ndarray | None = None, components: bool = False):
     """Out-of-fold blended scores by leave-one-document-out (or grouped k-fold, see
     :func:`document_folds`), fitting on ``fit_rows`` of the other folds only; None with fewer
-    than two groups."""
+    than two groups. With ``components``: the pair (regression scores, lexicon scores) instead."""
     folds = document_folds(groups, config.max_folds)
     uniq = list(dict.fromkeys(folds))
     if len(uniq) < 2:
         return None
     fit_rows = np.ones(len(X), bool) if fit_rows is None else fit_rows
+    weight = np.ones(len(X)) if weight is None else weight
     P = np.zeros(Y.shape, dtype=float)
+    L = np.zeros(Y.shape, dtype=float)
     for g in uniq:
         test = folds == g
         train = ~test & fit_rows
-        est = TopicClassifier(config).fit(X[train], Y[train])
-        P[test] = est.predict_proba(X[test])
-    return P
+        est = TopicClassifier(config).fit(X[train], Y[train], sample_weight=weight[train])
+        if components:
+            P[test], L[test] = est.components(X[test])
+        else:
+            P[test] = est.predict_proba(X[test])
+    return (P, L) if components else P
 
 
-def fit_with_thresholds(X, Y, groups, config: ModelConfig,
-                        augmented: np.ndarray | None = None) -> tuple[TopicClassifier, dict]:
-    """Fit on all rows (the ``augmented`` ones only if ``config.augment_train``); thresholds from
-    leave-one-group-out scores inside these rows only."""
+def fit_with_thresholds(X, Y, groups, config: ModelConfig, augmented: np.ndarray | None = None,
+                        weight: np.ndarray | None = None) -> tuple[TopicClassifier, dict]:
+    """Fit on all rows (the ``augmented`` ones only if ``config.augment_train``, with their
+    ``weight``); thresholds from leave-one-group-out scores inside these rows only."""
     fit_rows = np.ones(len(X), bool)
     if augmented is not None and not config.augment_train:
         fit_rows = ~augmented
-    est = TopicClassifier(config).fit(X[fit_rows], Y[fit_rows])
-    P = _oof_scores(X, Y, groups, config, fit_rows)
+    weight = np.ones(len(X)) if weight is None else weight
+    est = TopicClassifier(config).fit(X[fit_rows], Y[fit_rows], sample_weight=weight[fit_rows])
+    real = np.ones(len(X), bool) if augmented is None else ~augmented
+    short = est.is_short(X)
+    long_rows = ~short & real
+    by_doc = config.threshold_by_document
+    if config.blend_grid:
+        parts = _oof_scores(X, Y, groups, config, fit_rows, weight, components=True)
+        P = None
+        if parts is not None:
+            Pm, Pl = parts
+            rows = long_rows if long_rows.any() else short
+            for j in range(Y.shape[1]):
+                y = Y[rows, j]
+                if not y.any() or est.blend_weights_[j] >= 1:
+                    continue
+                # The lexicon's weight for this topic and its threshold, chosen together on
+                # out-of-fold scores (the rule's weight first: it wins ties).
+                best_w, best = est.blend_weights_[j], -1.0
+                for w in dict.fromkeys([float(est.blend_weights_[j]), *config.blend_grid]):
+                    p = (1 - w) * Pm[rows, j] + w * Pl[rows, j]
+                    score = _tune_column(y, p, config.threshold_grid, groups[rows] if by_doc else None)[1]
+                    if score > best + 1e-9:
+                        best_w, best = w, score
+                est.blend_weights_[j] = best_w
+            P = (1 - est.blend_weights_) * Pm + est.blend_weights_ * Pl
+    else:
+        P = _oof_scores(X, Y, groups, config, fit_rows, weight)
     if P is not None:
-        short = est.is_short(X)
         s = config.threshold_shrinkage
 
         def tune(rows):
@@ -492,8 +618,6 @@ def fit_with_thresholds(X, Y, groups, config: ModelConfig,
 
         # The general thresholds come from the real segments only; the question-only copies
         # (``augmented``) just calibrate the short-text scale.
-        real = np.ones(len(X), bool) if augmented is None else ~augmented
-        long_rows = ~short & real
         est.thresholds_ = tune(long_rows) if long_rows.any() else tune(short)
         if config.short_text_chars and short.any() and long_rows.any():
             t_short = tune(short)
@@ -516,7 +640,8 @@ def question_rows(df) -> np.ndarray:
                      if str(q or "").strip() and str(a or "").strip()], dtype=int)
 
 
-def cross_validate(df, config: ModelConfig | None = None, *, nested: bool = True) -> dict:
+def cross_validate(df, config: ModelConfig | None = None, *, nested: bool = True,
+                   views: Mapping[str, Sequence[str]] | None = None) -> dict:
     """Leave-one-document-out evaluation of the full training procedure on ``df``.
 
     For each document: train on the others (thresholds tuned by an inner leave-one-document-out
@@ -524,10 +649,14 @@ def cross_validate(df, config: ModelConfig | None = None, *, nested: bool = True
     (:func:`multilabel_metrics`) plus ``oof_scores`` (n × labels), ``oof_pred``, ``labels``,
     ``folds`` and ``fold_thresholds``; and ``questions_only``: the same fold models scored on the
     held-out questions without their answers (labels of the pair), when the data has any.
+
+    ``views`` (name → one text per ``df`` row, ``""`` to leave a row out) scores other texts of
+    the held-out rows with the same fold models and thresholds, e.g. answers alone or the first
+    sentences of the question; their metrics land in ``result["views"][name]`` (labels of the row).
     """
     config = config or ModelConfig()
     _check_df(df)
-    X, Y, groups, _ = training_arrays(df, config)
+    X, Y, groups, _, weight = training_arrays(df, config)
     n = len(df)
     augmented = np.arange(len(X)) >= n
     n_docs = len(set(groups[:n]))
@@ -544,26 +673,43 @@ def cross_validate(df, config: ModelConfig | None = None, *, nested: bool = True
     if len(qrows):
         Xq[:, 0] = [str(q).strip() for q in df["question"].iloc[qrows]]
     Yq_hat = np.zeros((len(qrows), Y.shape[1]), dtype=int)
+    view_rows, view_X, view_hat = {}, {}, {}
+    for name, texts in (views or {}).items():
+        texts = ["" if t is None else str(t).strip() for t in texts]
+        if len(texts) != n:
+            raise ValueError(f"view {name!r} has {len(texts)} texts for {n} rows")
+        rows = np.array([i for i, t in enumerate(texts) if t], dtype=int)
+        Xv = X[rows].copy()
+        Xv[:, 0] = [texts[i] for i in rows]
+        view_rows[name], view_X[name] = rows, Xv
+        view_hat[name] = np.zeros((len(rows), Y.shape[1]), dtype=int)
     for g in uniq:
         train = folds != g
         test = folds[:n] == g  # scored: the held-out documents' own segments
         if nested:
-            est, _ = fit_with_thresholds(X[train], Y[train], groups[train], config, augmented[train])
+            est, _ = fit_with_thresholds(X[train], Y[train], groups[train], config, augmented[train], weight[train])
         else:
             rows = train & (~augmented | config.augment_train)
-            est = TopicClassifier(config).fit(X[rows], Y[rows])
+            est = TopicClassifier(config).fit(X[rows], Y[rows], sample_weight=weight[rows])
         P[test] = est.predict_proba(X[:n][test])
         Yhat[test] = (P[test] >= est.thresholds_).astype(int)
         fold_thresholds[str(g)] = [round(float(t), 4) for t in est.thresholds_]
         qtest = folds[qrows] == g
         if qtest.any():
             Yq_hat[qtest] = (est.predict_proba(Xq[qtest]) >= est.thresholds_).astype(int)
+        for name, rows in view_rows.items():
+            vtest = folds[rows] == g
+            if vtest.any():
+                view_hat[name][vtest] = (est.predict_proba(view_X[name][vtest]) >= est.thresholds_).astype(int)
     result = multilabel_metrics(Y[:n], Yhat, config.labels)
     result.update({"labels": list(config.labels), "folds": len(uniq), "documents": n_docs,
                    "scheme": _scheme(n_docs, config.max_folds),
                    "oof_scores": P, "oof_pred": Yhat, "fold_thresholds": fold_thresholds})
     if len(qrows):
         result["questions_only"] = multilabel_metrics(Y[qrows], Yq_hat, config.labels)
+    if views:
+        result["views"] = {name: multilabel_metrics(Y[rows], view_hat[name], config.labels)
+                           for name, rows in view_rows.items()}
     return result
 
 
@@ -572,11 +718,11 @@ def cross_val_predict_proba(df, config: ModelConfig | None = None) -> np.ndarray
     label audit. Rows of a single-document dataset fall back to 5 contiguous folds."""
     config = config or ModelConfig()
     _check_df(df)
-    X, Y, groups, source = training_arrays(df, config)
+    X, Y, groups, source, weight = training_arrays(df, config)
     if len(set(groups)) < 2:
         groups = (source * 5 // max(len(df), 1)).astype(str)
     augmented = np.arange(len(X)) >= len(df)
-    P = _oof_scores(X, Y, groups, config, ~augmented | config.augment_train)
+    P = _oof_scores(X, Y, groups, config, ~augmented | config.augment_train, weight)
     assert P is not None
     return P[: len(df)]
 
@@ -601,9 +747,9 @@ def train_model(df, config: ModelConfig | None = None, *, cv: bool = True) -> Tr
     ``cv``, estimate its quality by nested leave-one-document-out first."""
     config = config or ModelConfig()
     _check_df(df)
-    X, Y, groups, _ = training_arrays(df, config)
+    X, Y, groups, _, weight = training_arrays(df, config)
     cv_result = cross_validate(df, config) if cv and len(set(groups)) >= 2 else None
-    est, info = fit_with_thresholds(X, Y, groups, config, np.arange(len(X)) >= len(df))
+    est, info = fit_with_thresholds(X, Y, groups, config, np.arange(len(X)) >= len(df), weight)
     n = len(df)
     return TrainResult(
         estimator=est, config=config, labels=list(config.labels),

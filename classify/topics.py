@@ -7,8 +7,17 @@ and the writers (one score column per topic).
 
 Seed terms are lower-case word stems matched as substrings of lower-cased text, so one stem
 covers Dutch compounds and inflections (``terugkeer`` matches ``terugkeerverordening``).
+Where a substring would misfire, a term can be anchored or excluded
+(:func:`classify.features.parse_term`):
+
+- ``^isis`` matches only at the start of a word (not inside ``crisis``), ``wav$`` only at its end;
+- ``!terugkeerder`` is an exclusion: where it matches, the topic's terms inside it do not count
+  (jihadist returnees are *Terrorism*, not *Return policy*), in the way a Snorkel labelling
+  function votes against; use exclusions for the guideline's boundary rules.
+
 Maintainers may add terms; keep them specific to the topic (a stem that occurs in every
-migration text, such as ``asiel``, helps no topic). Retrain after editing.
+migration text, such as ``asiel``, helps no topic). The classifier weighs each term by its
+precision on the training data; terms the data never saw keep a prior trust. Retrain after editing.
 """
 
 from __future__ import annotations
@@ -41,8 +50,15 @@ TOPICS: tuple[Topic, ...] = (
             "vreemdelingenbewaring", "bewaring", "terugname", "overname", "return hub",
             "terugkeerhub", "terugkeerbesluit", "inreisverbod", "uitgeprocedeerd", "laissez-passer",
             "vertrek", "herkomstland", "visumhefboom", "terugkeersamenwerking", "ongewenstverklaring",
-            "veilig land van herkomst", "veilige derde land", "return",
+            "return",
             "vertrekcentrum", "vertrekbeleid",
+            "vertrok", "vertrekbereid", "zelfstandig terug", "terugnem", "terug te nemen",
+            "migratiepartnerschap", "landen van herkomst", "^iom$", "^dtenv", "dt&v",
+            "herintegratie", "vrijheidsbeperkende locatie", "detentiecentr", "afgewezen asielzoeker",
+            # jihadists coming home are Terrorism (guideline boundary rule); safe countries of
+            # origin / safe third countries decide the asylum procedure, not departure
+            "!terugkeerder", "!teruggekeerde uitreiziger", "!veilig land van herkomst",
+            "!veilige landen van herkomst", "!veilige derde land",
         ),
     ),
     Topic(
@@ -54,9 +70,10 @@ TOPICS: tuple[Topic, ...] = (
             "solidariteit", "solidair", "herplaats", "relocati", "fair share", "eerlijk aandeel",
             "financiële bijdrage", "financiele bijdrage", "verantwoordelijkheidsdeling",
             "verantwoordelijkheidsverschuiving", "verrekening", "offset", "migratiedruk",
-            "jaarlijkse solidariteit", "alternatieve solidariteit", "pool", "verdeelsleutel",
+            "jaarlijkse solidariteit", "alternatieve solidariteit", "^pool$", "verdeelsleutel",
             "ontscheep", "high-level eu solidarity", "solidarity",
             "lastenverdeling", "dublinverrekening",
+            "ontschep", "herverdel", "verdeelmechanisme", "verdeling van de lasten",
         ),
     ),
     Topic(
@@ -66,10 +83,11 @@ TOPICS: tuple[Topic, ...] = (
         "dreigingswerk van NCTV/AIVD, screening van asielzoekers op nationale-veiligheidssignalen.",
         terms=(
             "terroris", "jihad", "extremis", "radicalis", "nctv", "aivd", "uitreiziger",
-            "foreign fighter", "strijders", "aanslag", "dreiging", "nationale veiligheid",
-            "contraterrorisme", "cter", "islamitische staat", "isis", "hamas", "hezbollah",
-            "inlichtingen", "veiligheidsdienst", "1f", "screening",
+            "foreign fighter", "strijders", "^aanslag", "^dreiging", "nationale veiligheid",
+            "contraterrorisme", "^cter", "islamitische staat", "^isis", "hamas", "hezbollah",
+            "inlichtingen", "veiligheidsdienst", "screening",
             "terreur", "strijder", "gewelddadig extremisme", "dreigingsniveau",
+            "^dtn$", "terugkeerder", "syriëganger", "kalifaat", "al-hol",
         ),
     ),
     Topic(
@@ -82,9 +100,13 @@ TOPICS: tuple[Topic, ...] = (
             "arbeidsmigra", "kennismigra", "tewerkstellingsvergunning", "werkvergunning",
             "arbeidsmarkt", "werkgever", "arbeid", "uitbuiting", "illegale tewerkstelling",
             "talentpool", "talent pool", "blauwe kaart", "blue card", "seizoenswerk",
-            "gecombineerde vergunning", "single permit", "wet arbeid vreemdelingen", "wav",
-            "uitzendbureau", "legale migratie", "arbeidsuitbuiting", "werken",
+            "gecombineerde vergunning", "single permit", "wet arbeid vreemdelingen", "^wav$",
+            "uitzendbureau", "legale migratie", "arbeidsuitbuiting", "mogen werken", "laten werken",
             "arbeidskracht", "seizoensarbeid", "arbeidsvergunning", "tewerkstelling", "arbeidsinspectie",
+            "seizoenarbeid", "seizoenwerk", "uitzendkracht", "^abu$", "24-wekeneis", "24 weken",
+            "normbedrag", "onderbetaling", "uitgebuit", "buitenlandse werknemer", "werknemers van buiten",
+            # work and integration of recognised refugees is not labour migration (guideline)
+            "!arbeidsparticipatie", "!arbeidstoeleiding", "!arbeidsmarkttoeleiding",
         ),
     ),
     Topic(
@@ -98,9 +120,14 @@ TOPICS: tuple[Topic, ...] = (
             "grensprocedure", "pushback", "push-back", "grenspassage", "grensoverschrijding",
             "binnengrens", "schengen", "instrumentalis", "smokkel", "kustwacht", "grensbewakings",
             "eurodac", "etias", "entry/exit", "visumvrij", "visumliberalisatie", "screening",
-            "irreguliere migratie", "grens",
+            "irreguliere migratie",
             "marechaussee", "grensbewaker", "grenstoezicht", "grensbeveiliging", "paspoortcontrole",
             "toegangsweigering", "grenshek", "grensmuur",
+            # "grens" alone is mostly "a limit" (de grens van de opvang): only border phrases
+            "aan de grens", "over de grens", "de grens met", "de grens tussen", "aan de grenzen",
+            "grensovergang", "grenspost", "grenswacht", "grensagentschap", "landgrens", "zeegrens",
+            "^mtv", "belarus", "wit-rusland", "middellandse zee", "lampedusa", "evros", "balkanroute",
+            "visumplicht", "visumregime", "irreguliere aankomst", "irregulier aangekomen", "overtocht",
         ),
     ),
 )

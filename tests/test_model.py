@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classify.errors import ClassifyError
-from classify.features import LemmaFeatures, SeedTermCounts, split_lemmas, to_matrix
-from classify.model import (ModelConfig, TopicClassifier, cross_val_predict_proba, cross_validate,
-                            document_folds, label_matrix, train_model, tune_thresholds)
+from classify.features import LemmaFeatures, SeedTermCounts, parse_term, split_lemmas, to_matrix
+from classify.model import (LinearOneVsRest, ModelConfig, TopicClassifier, cross_val_predict_proba,
+                            cross_validate, document_folds, label_matrix, train_model, training_arrays,
+                            training_views, tune_thresholds)
 from classify.topics import TOPIC_KEYS, TOPICS
 
 from model_data import synthetic_df
@@ -106,28 +107,49 @@ def test_config_validation_names_the_setting():
 
 
 def test_seed_terms_word_start_vs_substring():
-    texts = ["De crisis in de regio.", "Het terugkeerbeleid en de EU-terugkeerverordening.", ""]
+    texts = ["Het rechtsextremisme groeit.", "Het terugkeerbeleid en de EU-terugkeerverordening.", "",
+             "De crisis in de opvang."]
     ws = SeedTermCounts(word_start=True).fit(texts)
     sub = SeedTermCounts(word_start=False).fit(texts)
     t = TOPIC_KEYS.index("terrorism")
     r = TOPIC_KEYS.index("return_policy")
-    assert sub.counts(texts)[0, t] >= 1  # "isis" inside "crisis"
+    assert sub.counts(texts)[0, t] >= 1  # "extremis" inside "rechtsextremisme"
     assert ws.counts(texts)[0, t] == 0
     assert ws.counts(texts)[1, r] == 2
     assert not ws.counts(texts)[2].any()
+    assert sub.counts(texts)[3, t] == 0  # "^isis" is anchored: not inside "crisis"
+
+
+def test_seed_term_anchors_and_exclusions():
+    terms = {"a": ("terugkeer", "!terugkeerder"), "b": ("^isis", "wav$", "pool")}
+    seeds = SeedTermCounts(terms=terms, word_start=False).fit(None)
+    counts, hits = seeds.scan(["terugkeerders en terugkeer", "crisis, isis-strijders", "de wav en wave",
+                               "Poolse pool"], terms=True)
+    assert counts[:, 0].tolist() == [1, 0, 0, 0]  # the exclusion consumes "terugkeerders"
+    assert counts[:, 1].tolist() == [0, 1, 1, 2]
+    assert hits[0][0] == {"terugkeer"} and hits[1][1] == {"^isis"} and hits[2][1] == {"wav$"}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(sorted({t for tp in TOPICS for t in tp.terms}) +
+@given(st.lists(st.sampled_from(sorted({parse_term(t)[0] for tp in TOPICS for t in tp.terms}) +
                                 ["de", "crisis", "het", "naar", "-", "/", "EU-", "werkgevers", "mensen", "samen"]),
                 max_size=12), st.sampled_from([" ", "", "-"]))
 def test_trie_counts_equal_one_regex_per_topic(words, sep):
     text = sep.join(words)
     for word_start, prefix in ((True, r"(?<!\w)"), (False, "")):
         seeds = SeedTermCounts(word_start=word_start).fit([text])
-        naive = [len(re.findall(prefix + "(?:" + "|".join(re.escape(t) for t in sorted(tp.terms, key=len, reverse=True)) + ")",
-                                text.lower())) for tp in TOPICS]
-        assert seeds.counts([text])[0].tolist() == naive
+        assert seeds.counts([text])[0].tolist() == [_naive_count(tp.terms, text, prefix) for tp in TOPICS]
+
+
+def _naive_count(specs, text, prefix):
+    """One regex per topic, terms longest first (exclusions take part but are not counted)."""
+    alts = []
+    for spec in specs:
+        t, excl, start, end = parse_term(spec)
+        alts.append((len(t), excl, (r"(?<!\w)" if start else prefix) + re.escape(t) + (r"(?!\w)" if end else "")))
+    alts.sort(key=lambda a: -a[0])
+    rx = re.compile("|".join(f"(?P<{'x' if excl else 'p'}{i}>{body})" for i, (_, excl, body) in enumerate(alts)))
+    return sum(1 for m in rx.finditer(text.lower()) if m.lastgroup.startswith("p"))
 
 
 def test_lemma_features_equal_tfidf_vectorizers():
@@ -192,3 +214,59 @@ def test_document_folds_never_split_a_document():
     for g in set(groups):
         assert len(set(folds[groups == g])) == 1
     np.testing.assert_array_equal(document_folds(groups, max_folds=20), groups)  # leave-one-document-out
+
+
+def _qa(df):
+    qa = df.copy()
+    qa["question"] = [t.split("\n\n")[0] for t in qa["text"]]
+    qa["answer"] = [t.split("\n\n")[1] for t in qa["text"]]
+    return qa
+
+
+def test_augmented_views_stay_in_their_document_and_weigh_less(df):
+    qa = _qa(df)
+    qa.loc[qa.index[0], "answer"] = "Ja."
+    cfg = ModelConfig(augment_questions=True, augment_answers=True, augment_min_answer_chars=20,
+                      augment_weight=0.4)
+    views = training_views(qa, cfg)
+    assert (0, qa["question"].iloc[0]) in views and (0, "Ja.") not in views  # "Ja." carries no topic
+    X, Y, groups, source, weight = training_arrays(qa, cfg)
+    n = len(qa)
+    assert len(X) == n + len(views)
+    assert (groups[n:] == np.asarray(qa["doc"])[source[n:]]).all()  # same fold as their segment
+    assert (Y[n:] == Y[source[n:]]).all()
+    assert weight[:n].tolist() == [1.0] * n and set(weight[n:].tolist()) == {0.4}
+    off = training_arrays(qa, ModelConfig(augment_questions=False, augment_answers=False))
+    assert len(off[0]) == n
+
+
+def test_cross_validate_scores_views_with_the_fold_models(df):
+    qa = _qa(df)
+    views = {"answers": list(qa["answer"]), "some": [q if i % 2 else "" for i, q in enumerate(qa["question"])]}
+    r = cross_validate(qa, ModelConfig(char_weight=0), views=views)
+    assert r["views"]["answers"]["n"] == len(qa)
+    assert r["views"]["some"]["n"] == len(qa) // 2
+    with pytest.raises(ValueError, match="view 'bad'"):
+        cross_validate(qa, ModelConfig(char_weight=0), views={"bad": ["x"]})
+
+
+def test_linear_one_vs_rest_matches_logistic_regression_and_uses_weights():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    F = rng.normal(size=(60, 4))
+    Y = np.column_stack([(F[:, 0] > 0), (F[:, 1] > 0.5), np.zeros(60)]).astype(int)
+    ovr = LinearOneVsRest(C=1.0).fit(F, Y)
+    lr = LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear", random_state=0).fit(F, Y[:, 0])
+    assert np.allclose(ovr.predict_proba(F)[:, 0], lr.predict_proba(F)[:, 1])
+    assert np.allclose(ovr.predict_proba(F)[:, 2], 0.0)  # no positives: constant 0
+    w = np.where(F[:, 2] > 0, 1.0, 0.1)
+    assert not np.allclose(LinearOneVsRest().fit(F, Y, sample_weight=w).coef_, ovr.coef_)
+
+
+def test_blend_weights_are_chosen_from_the_grid(df):
+    cfg = ModelConfig(char_max_features=2000, blend_grid=(0.2, 0.8))
+    est = train_model(df, cfg, cv=False).estimator
+    default = TopicClassifier(cfg).fit(df.to_dict("records"), list(df["labels"])).blend_weights_
+    for w, d in zip(est.blend_weights_, default):
+        assert w in (0.2, 0.8, d)
