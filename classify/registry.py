@@ -203,7 +203,10 @@ def register(model_dir: str | Path, *, make_default: bool = False, promoted_by: 
         if existing is None:
             reg["history"].append(entry)
         else:
-            if metrics is not None:
+            if existing["id"] != entry["id"]:
+                # the directory now holds another model (retrained in place): describe that one
+                existing.update({k: entry[k] for k in ("id", "created", "data_sha256", "metrics")})
+            elif metrics is not None:
                 existing["metrics"] = metrics
             entry = existing
         if make_default or not reg.get("default"):

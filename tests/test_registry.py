@@ -60,6 +60,19 @@ def test_register_is_idempotent_and_does_not_steal_default(store):
     assert reg["default"] == "a"
 
 
+def test_retraining_into_the_same_directory_refreshes_its_entry(store):
+    d = _model_dir(store, "a", 0.5)
+    registry.register(d)
+    card = json.loads((d / "card.json").read_text())
+    card.update(id="a-def456", created="2026-01-01T00:00:00+00:00",
+                metrics={"macro_f1": 0.7, "micro_f1": 0.8, "per_label": {}})
+    (d / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    registry.register(d)
+    (entry,) = registry.read()["history"]
+    assert entry["id"] == "a-def456" and entry["metrics"]["macro_f1"] == 0.7
+    assert entry["created"] == "2026-01-01T00:00:00+00:00"
+
+
 def test_promote_then_rollback_restores_previous_default(store):
     for n in "abc":
         registry.register(_model_dir(store, n))
