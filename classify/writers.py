@@ -26,6 +26,13 @@ LIST_SEP = ";"
 """How list cells (question numbers, labels) are joined in CSV, where a cell holds one string."""
 
 
+def _umask_mode() -> int:
+    """The mode a plainly created file gets (0o666 less the umask); mkstemp makes 0o600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +42,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -75,6 +83,7 @@ class _AtomicFile:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.fh.close()
+        os.chmod(self.tmp, _umask_mode())
         os.replace(self.tmp, self.path)
         self.closed = True
 
