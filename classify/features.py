@@ -10,6 +10,7 @@ idf weights never see a held-out document. Input rows are 2-column object arrays
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -155,7 +156,11 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
                     text, excl, start, end = parse_term(spec)
                     if text:
                         owners.setdefault(text, []).append((j, excl, start or self.word_start, end, spec))
-            rx = re.compile("(?=(" + trie_regex(owners) + "))")
+            # Searched for from each position on (``rx.search(low, pos + 1)``) rather than as a
+            # lookahead ``(?=(...))`` tried at every character: the same positions and matches
+            # (the pattern has no anchors; word boundaries are checked on the whole text), but
+            # the engine skips to candidate positions itself.
+            rx = re.compile(trie_regex(owners))
             compiled = self._compiled = (rx, owners, {})
         return compiled
 
@@ -179,6 +184,7 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
         """Match counts ``(n, topics)`` and, if ``terms``, per text a list per topic of the set of
         its term specs that matched."""
         rx, _, _ = self._patterns()
+        search = rx.search
         n_topics = len(self.topics_)
         out = np.zeros((len(texts), n_topics), dtype=np.float64)
         hits = [] if terms else None
@@ -192,10 +198,11 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
             row = out[i]
             ends = [0] * n_topics
             size = len(low)
-            for m in rx.finditer(low):
+            m = search(low)
+            while m is not None:
                 pos = m.start()
                 before = pos > 0 and _word_char(low[pos - 1])
-                for j, cands in self._candidates(m.group(1)):
+                for j, cands in self._candidates(m.group()):
                     if pos < ends[j]:
                         continue
                     for n, excl, start, end, spec in cands:
@@ -207,6 +214,7 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
                             if terms:
                                 found[j].add(spec)
                         break
+                m = search(low, pos + 1)
         return out, hits
 
     def transform(self, X):
@@ -247,12 +255,31 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _doc_word(texts) -> tuple[sp.csr_matrix, np.ndarray]:
-        cv = CountVectorizer(analyzer=split_lemmas, lowercase=False, dtype=np.float64)
-        try:
-            C = cv.fit_transform(texts)
-        except ValueError:  # not a single word in the batch
+        """Documents × words counts and the words (sorted), exactly as
+        ``CountVectorizer(analyzer=split_lemmas, lowercase=False, dtype=float64).fit_transform``
+        builds them (same columns, same entry order within each row, which later float sums
+        follow), without its per-document analyzer and validation overhead."""
+        ids: dict[str, int] = {}
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for doc in texts:
+            counts = Counter(split_lemmas(doc))  # keys in order of first occurrence, as sklearn's
+            indices.extend([ids.setdefault(w, len(ids)) for w in counts])
+            values.extend(counts.values())
+            indptr.append(len(indices))
+        if not ids:  # not a single word in the batch
             return sp.csr_matrix((len(texts), 0)), np.array([], dtype=object)
-        return C.tocsr(), cv.get_feature_names_out()
+        dtype = np.int32 if len(indices) <= np.iinfo(np.int32).max else np.int64
+        C = sp.csr_matrix((np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=dtype),
+                           np.asarray(indptr, dtype=dtype)), shape=(len(texts), len(ids)))
+        C.sort_indices()  # by first-seen id, then columns renumbered in word order (sklearn's order)
+        words = sorted(ids)
+        rank = np.empty(len(words), dtype=dtype)
+        rank[[ids[w] for w in words]] = np.arange(len(words), dtype=dtype)
+        # A new matrix, so that scipy's cached "sorted indices" flag is not carried over.
+        C = sp.csr_matrix((C.data, rank.take(C.indices), C.indptr), shape=C.shape)
+        return C, np.array(words, dtype=object)
 
     def _char_vectorizer(self, vocabulary=None) -> CountVectorizer:
         return CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), lowercase=False,
@@ -302,12 +329,42 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
             select = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
             parts.append(self.word_weight * self.word_tfidf_.transform(C @ select))
         if self.chars_ is not None:
-            word_ngrams = self.chars_.transform(vocab) if len(vocab) else \
-                sp.csr_matrix((0, len(self.chars_.vocabulary_)))
+            word_ngrams = self._word_ngrams(vocab.tolist())
             parts.append(self.char_weight * self.char_tfidf_.transform(C @ word_ngrams))
         if not parts:
             return sp.csr_matrix((len(texts), 0))
         return sp.hstack(parts, format="csr")
+
+    _NGRAM_CACHE_MAX = 200_000
+
+    def _word_ngrams(self, vocab: list[str]) -> sp.csr_matrix:
+        """``len(vocab)`` × n-grams counts, equal to ``self.chars_.transform(vocab)``, assembled
+        from a per-process cache of each word's row (words repeat across batches, so their
+        n-grams are extracted once). The cache is bounded (cleared when full) and never pickled."""
+        n_cols = len(self.chars_.vocabulary_)
+        if not vocab:
+            return sp.csr_matrix((0, n_cols))
+        cache = self.__dict__.get("_ngram_rows")
+        if cache is None or len(cache) > self._NGRAM_CACHE_MAX:
+            cache = self.__dict__["_ngram_rows"] = {}
+        new = [w for w in vocab if w not in cache]
+        if new:
+            M = self.chars_.transform(new).tocsr()
+            for i, w in enumerate(new):
+                a, b = M.indptr[i], M.indptr[i + 1]
+                cache[w] = (M.indices[a:b], M.data[a:b])
+        rows = [cache[w] for w in vocab]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r[0]) for r in rows], out=indptr[1:])
+        indices = np.concatenate([r[0] for r in rows])
+        data = np.concatenate([r[1] for r in rows])
+        return sp.csr_matrix((data, indices, indptr), shape=(len(vocab), n_cols))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state)
+        state.pop("_ngram_rows", None)  # a per-process cache: rebuilt on use, never saved
+        return state
 
     def get_feature_names_out(self, input_features=None):
         names = [f"word_{w}" for w in (self.words_ or {})]

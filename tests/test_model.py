@@ -171,6 +171,32 @@ def test_lemma_features_equal_tfidf_vectorizers():
     assert ours.transform(["", ""]).shape == (2, X.shape[1])
 
 
+def test_lemma_features_caches_are_exact_and_not_pickled():
+    """The counting pass equals sklearn's CountVectorizer entry for entry (later float sums follow
+    that order); the per-process n-gram cache gives the same matrix as a cold transform and is not
+    saved with the model."""
+    import pickle
+
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs = ["vertrek terugkeer vertrek", "", "pool arbeid pool pool terugkeer", "zee"]
+    cv = CountVectorizer(analyzer=split_lemmas, lowercase=False, dtype=np.float64)
+    want = cv.fit_transform(docs)
+    got, vocab = LemmaFeatures._doc_word(docs)
+    assert list(vocab) == list(cv.get_feature_names_out())
+    for a in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, a), getattr(want, a)), a
+    assert LemmaFeatures._doc_word(["", " "])[0].shape == (2, 0)
+
+    fitted = LemmaFeatures(word_min_df=1, char_min_df=1, char_ngram_range=(3, 4)).fit(docs)
+    cold = pickle.loads(pickle.dumps(fitted)).transform(docs[::-1])
+    fitted.transform(docs + ["onbekend vertrek"])  # fills the cache
+    assert "_ngram_rows" in vars(fitted)
+    warm = fitted.transform(docs[::-1])
+    assert all(np.array_equal(getattr(warm, a), getattr(cold, a)) for a in ("indptr", "indices", "data"))
+    assert "_ngram_rows" not in vars(pickle.loads(pickle.dumps(fitted)))
+
+
 def test_classifier_reports_string_classes(df):
     est = TopicClassifier(FAST).fit(df.to_dict("records"), list(df["labels"]))
     assert list(est.classes_) == list(TOPIC_KEYS)
