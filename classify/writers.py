@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import functools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -26,8 +27,12 @@ LIST_SEP = ";"
 """How list cells (question numbers, labels) are joined in CSV, where a cell holds one string."""
 
 
+@functools.lru_cache(maxsize=1)
 def _umask_mode() -> int:
-    """The mode a plainly created file gets (0o666 less the umask); mkstemp makes 0o600."""
+    """The mode a plainly created file gets (0o666 less the umask); mkstemp makes 0o600.
+
+    Reading the umask means setting it, so it is read once per process, not on every write
+    (serve-ml writes from several threads)."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
