@@ -177,7 +177,8 @@ def save_model(out_dir: str | Path, result, *, name: str | None = None, data_sha
         "thresholds": dict(result.thresholds),
         "threshold_method": result.threshold_method,
         "data": {"sha256": data_sha256, "rows": result.n_rows, "documents": result.n_docs,
-                 "counts": dict(result.counts), "sources": [str(s) for s in data_sources]},
+                 "counts": dict(result.counts), "sources": [str(s) for s in data_sources],
+                 "topic_examples": _examples_info(result)},
         "config": result.config.to_dict(),
         "versions": library_versions(),
         "metrics": metrics,
@@ -208,10 +209,22 @@ def save_model(out_dir: str | Path, result, *, name: str | None = None, data_sha
     return TopicModel(result.estimator, card, out_dir)
 
 
+def _examples_info(result) -> dict:
+    """The registry's topic examples the model was trained on (see ``ModelConfig.examples_weight``)."""
+    from classify.topics import examples_sha256
+
+    n = int(getattr(result.estimator, "n_examples_", 0))
+    return {"count": n, "weight": float(result.config.examples_weight) if n else 0.0,
+            "sha256": examples_sha256(result.labels) if n else ""}
+
+
 def render_card_readme(card: Mapping) -> str:
     """The human-readable model card (Markdown) for a card dict."""
     from classify.topics import get
 
+    ex = card["data"].get("topic_examples") or {}
+    examples = (f", plus {ex['count']} hand-written topic examples from the registry at sample weight "
+                f"{ex['weight']:g} (sha256 `{ex['sha256'][:16]}…`)." if ex.get("count") else ".")
     lines = [f"# Model card: {card['id']}", "",
              f"Created {card['created']} with classify {card['versions'].get('classify')}, "
              f"scikit-learn {card['versions'].get('scikit-learn')}, spaCy {card['versions'].get('spacy')}.", "",
@@ -225,7 +238,8 @@ def render_card_readme(card: Mapping) -> str:
              "spaCy Dutch tokenizer + lookup lemmas → lemma TF-IDF, character 3–5-grams of the lemmas "
              "and seed-term counts per topic (from `classify/topics.py`) → one-vs-rest logistic "
              "regression (balanced class weights; trained on the segments and, at lower weight "
-             "when `augment_train` is set, on their questions and answers alone), blended with a "
+             "when `augment_train` is set, on their questions and answers alone and on the "
+             "registry's hand-written topic examples), blended with a "
              "keyword lexicon whose seed terms are weighted by their smoothed precision on the "
              "training data and matched in the text and in the document title/section heading (the "
              "lexicon's weight per topic is chosen from `blend_grid` together with the threshold); "
@@ -234,7 +248,7 @@ def render_card_readme(card: Mapping) -> str:
              "their own tuned thresholds land on the general ones. Settings: see `config` in card.json.", "",
              "## Training data", "",
              f"{card['data']['rows']} segments from {card['data']['documents']} documents "
-             f"(sha256 `{card['data']['sha256'][:16]}…`).", "",
+             f"(sha256 `{card['data']['sha256'][:16]}…`){examples}", "",
              "| topic | positive segments | threshold |", "|---|---:|---:|"]
     for k in card["labels"]:
         lines.append(f"| {k} | {card['data']['counts'].get(k, 0)} | {card['thresholds'][k]:.3f} |")

@@ -42,7 +42,7 @@ from sklearn.linear_model import LogisticRegression
 
 from classify.errors import ClassifyError
 from classify.features import SeedTermCounts, build_context_features, build_text_features, to_matrix
-from classify.topics import TOPIC_KEYS
+from classify.topics import TOPIC_KEYS, example_rows
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ class ModelConfig:
       ``augment_train`` fits on them. Views stay in their document's fold.
     - ``blend_grid``: candidate lexicon blend weights per topic; the weight and threshold are
       chosen together on the inner out-of-fold scores (empty: the ``lexicon_weight`` rule alone).
+    - ``examples_weight``: sample weight of the registry's hand-written topic examples
+      (:func:`classify.topics.example_rows`), added to every fit as weak labels (0: not used).
+      They never count towards term precisions, thresholds or metrics.
     - ``max_folds``: leave-one-document-out up to this many documents, grouped k-fold beyond.
     """
 
@@ -99,6 +102,7 @@ class ModelConfig:
     augment_weight: float = 0.5
     blend_grid: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
     short_text_chars: int = 500
+    examples_weight: float = 0.5
     max_folds: int = 10
     random_state: int = 0
     labels: tuple[str, ...] = TOPIC_KEYS
@@ -134,6 +138,8 @@ class ModelConfig:
             raise ClassifyError(f"config: short_text_chars must be >= 0, got {self.short_text_chars}")
         if not 0 <= self.threshold_shrinkage <= 1:
             raise ClassifyError(f"config: threshold_shrinkage must be in [0, 1], got {self.threshold_shrinkage}")
+        if not 0 <= self.examples_weight <= 1:
+            raise ClassifyError(f"config: examples_weight must be in [0, 1], got {self.examples_weight}")
         if not 0 < self.augment_weight <= 1:
             raise ClassifyError(f"config: augment_weight must be in (0, 1], got {self.augment_weight}")
         if self.augment_sentences < 0 or self.augment_min_answer_chars < 0:
@@ -192,6 +198,18 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if len(X) != len(Y):
             raise ValueError(f"X has {len(X)} rows but y has {len(Y)}")
         weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        # Term precisions come from the real segments (weight 1) only: not from their augmented
+        # views, nor from the registry's topic examples appended below.
+        real = weight >= 1
+        self.n_examples_ = 0
+        if cfg.examples_weight > 0:
+            texts, ys = example_rows(cfg.labels)
+            if texts:
+                X = np.vstack([X, np.array([[t, ""] for t in texts], dtype=object)])
+                Y = np.vstack([Y, label_matrix(ys, cfg.labels)])
+                weight = np.concatenate([weight, np.full(len(texts), cfg.examples_weight)])
+                real = np.concatenate([real, np.zeros(len(texts), bool)])
+                self.n_examples_ = len(texts)
         self.classes_ = np.array(cfg.labels, dtype=object)
         self.lexicon_ = SeedTermCounts(word_start=cfg.seed_word_start).fit(X[:, 0])
         scan = self._scan(X)
@@ -199,11 +217,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.context_features_ = build_context_features(cfg).fit(X) if cfg.context_weight > 0 else None
         F = self._design(X, scan)
         self.clf_ = LinearOneVsRest(C=cfg.C, random_state=cfg.random_state).fit(F, Y, sample_weight=weight)
-        # Term precisions from the real segments (weight 1), not from their augmented views.
-        real = weight >= 1
         self.term_precision_ = self._term_precision([h for h, r in zip(scan[2], real) if r], Y[real], cfg)
         # Blend weight of the lexicon per topic: at least lexicon_weight, and more the fewer
-        # positive examples the model saw (a topic without examples is scored by the lexicon alone).
+        # positive rows the model saw, topic examples included (a topic without any is scored by the
+        # lexicon alone).
         n_pos = Y.sum(axis=0)
         self.blend_weights_ = np.maximum(cfg.lexicon_weight, cfg.lexicon_prior / (cfg.lexicon_prior + n_pos)) \
             if cfg.lexicon_prior > 0 else np.full(len(n_pos), cfg.lexicon_weight)
@@ -335,7 +352,8 @@ class LinearOneVsRest(ClassifierMixin, BaseEstimator):
     """One binary logistic regression per label column (liblinear, balanced class weights),
     stacked into one weight matrix so scoring is a single sparse product. Unlike
     ``OneVsRestClassifier`` it passes ``sample_weight`` (augmented views weigh less). A column
-    without positives (or without negatives) scores a constant 0 (or 1)."""
+    without positives (or without negatives) scores a constant 0 (or 1); without any feature
+    column every label scores 0.5."""
 
     def __init__(self, C: float = 1.0, random_state: int = 0):
         self.C = C
@@ -350,6 +368,8 @@ class LinearOneVsRest(ClassifierMixin, BaseEstimator):
             if y.min() == y.max():
                 intercept[j] = 50.0 if y.max() else -50.0
                 continue
+            if F.shape[1] == 0:  # no feature survived (e.g. a config that switches them all off):
+                continue  # with balanced class weights an intercept-only model scores 0.5
             lr = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear",
                                     random_state=self.random_state, max_iter=1000)
             lr.fit(F, y, sample_weight=sample_weight)

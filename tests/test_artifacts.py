@@ -45,6 +45,10 @@ def test_save_writes_model_card_and_readme(saved, result):
     assert card["thresholds"] == result.thresholds
     assert card["model_sha256"] == artifacts.sha256_file(d / "model.joblib")
     assert card["data"]["sha256"] == "abc123" and card["data"]["counts"] == result.counts
+    from classify.topics import TOPICS, examples_sha256
+    assert card["data"]["topic_examples"] == {"count": sum(len(t.examples) for t in TOPICS),
+                                              "weight": CONFIG.examples_weight,
+                                              "sha256": examples_sha256(TOPIC_KEYS)}
     assert set(card["versions"]) >= {"python", "scikit-learn", "spacy", "numpy", "joblib", "classify"}
     assert card["metrics"]["macro_f1"] == result.cv["macro_f1"]
     assert set(card["metrics"]["per_label"]) == set(TOPIC_KEYS)

@@ -296,3 +296,27 @@ def test_blend_weights_are_chosen_from_the_grid(df):
     default = TopicClassifier(cfg).fit(df.to_dict("records"), list(df["labels"])).blend_weights_
     for w, d in zip(est.blend_weights_, default):
         assert w in (0.2, 0.8, d)
+
+
+def test_topic_examples_are_weak_labels_in_every_fit(df):
+    """Registry examples give a topic without annotated positives something to learn from, without
+    touching the term precisions (they come from the annotated rows only)."""
+    from dataclasses import replace
+
+    from classify.topics import example_rows
+
+    rows = df[df["solidarity_pool"] == 0]
+    X, y = to_matrix(rows), list(rows["labels"])
+    off = TopicClassifier(replace(FAST, examples_weight=0)).fit(X, y)
+    on = TopicClassifier(FAST).fit(X, y)
+    j = TOPIC_KEYS.index("solidarity_pool")
+    assert off.n_examples_ == 0 and on.n_examples_ == len(example_rows()[0]) > 0
+    assert off.blend_weights_[j] == 1.0  # no positives at all: the lexicon alone
+    assert on.blend_weights_[j] < 1.0
+    assert on.term_precision_ == off.term_precision_
+    # A solidarity text without a single seed term: only the examples' vocabulary can score it.
+    text = [{"text": "Italië vraagt de andere lidstaten om een deel van de asielaanvragen over te nemen."}]
+    assert not on.lexicon_scores(text)[0, j]
+    assert on.model_scores(text)[0, j] > off.model_scores(text)[0, j] + 0.1
+    with pytest.raises(ClassifyError, match="examples_weight"):
+        ModelConfig(examples_weight=1.5)

@@ -20,6 +20,34 @@ def test_every_topic_has_a_description_and_terms():
         assert t.terms and all(term == term.lower() for term in t.terms), t.key
 
 
+def test_topic_examples_are_distinct_and_not_in_the_challenge_set():
+    from pathlib import Path
+    import json
+
+    texts, ys = topics.example_rows()
+    assert len(texts) == sum(len(t.examples) for t in TOPICS)
+    for t in TOPICS:
+        assert len(t.examples) >= 5, t.key  # enough to give a topic without annotations positives
+    assert all(len(y) == 1 and y[0] in TOPIC_KEYS for y in ys)
+    assert len(set(texts)) == len(texts)
+    assert topics.example_rows(["terrorism"])[1] == [["terrorism"]] * len(topics.get("terrorism").examples)
+    # The challenge set measures generalisation: the training examples must not be part of it.
+    challenge = Path(__file__).resolve().parents[1] / "annotations" / "challenge" / "challenge.jsonl"
+    held = {" ".join(json.loads(line)["text"].lower().split())
+            for line in challenge.read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert not held & {" ".join(t.lower().split()) for t in texts}
+
+
+def test_examples_sha256_follows_the_examples(monkeypatch):
+    before = topics.examples_sha256()
+    assert before == topics.examples_sha256(TOPIC_KEYS)
+    assert before != topics.examples_sha256(TOPIC_KEYS[:2])
+    changed = tuple(t if t.key != "terrorism" else topics.Topic(t.key, t.name, t.description, t.terms,
+                                                                t.examples[:-1]) for t in TOPICS)
+    monkeypatch.setattr(topics, "_BY_KEY", {t.key: t for t in changed})
+    assert topics.examples_sha256() != before
+
+
 @pytest.mark.parametrize("value, key", [
     ("Return policy", "return_policy"), ("return_policy", "return_policy"),
     ("  BORDER CONTROL ", "border_control"), ("Labour migration", "labour_migration"),
