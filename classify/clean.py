@@ -76,6 +76,7 @@ _CITATION = re.compile(r"https?://|www\.|\b(?:19|20)\d\d\b|Kamerstuk|nr\.|\bp\.\
                        re.IGNORECASE)
 _LABEL_LIKE = re.compile(r"^\s*(?:Vraag\s+\d|Antwoord|Vragen en opmerkingen)", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.?!:;][\"'’”)\]]*(?:\s*[\d" + _SUPERSCRIPTS + r"]{1,3})?\s*$")
+_STOPS = frozenset(".?!:;")
 _ENDS_PUNCT = re.compile(r"[.?!:;][\"'’”)\]]*\s*$")
 _CONJUNCTIONS = frozenset({"en", "of", "tot", "noch", "dan", "en/of", "respectievelijk", "c.q."})
 _FUNCTION_WORDS = frozenset(
@@ -364,6 +365,10 @@ def _mark_footnotes(lines: list[str], drop: list[str | None]) -> None:
         if drop[i] is not None or not line.strip():
             i += 1
             continue
+        head = line.lstrip()[:1]
+        if not (head.isdecimal() or head in _SUPERSCRIPTS):
+            i += 1  # every footnote pattern starts with a digit (\d) or a superscript digit
+            continue
         start = False
         if _SUP_FOOTNOTE.match(line) or _ARROW_FOOTNOTE.match(line):
             start = True
@@ -425,6 +430,8 @@ def _collect_removed(lines: list[str], drop: list[str | None]) -> list[tuple[str
 
 
 def _unfinished(line: str) -> bool:
+    if line[-1:] in _STOPS:
+        return False  # _TERMINAL matches (a stop at the very end); the common case, no regex
     return not _TERMINAL.search(line)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain, compress
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -93,6 +94,30 @@ def trie_regex(terms) -> str:
     return build(trie)
 
 
+def _anchors(multi):
+    """Where to look for terms with spaces, by a piece (space-delimited) of text: each term is
+    looked for only near its longest (rarest) word, which must end a piece (first word), be a
+    whole piece (middle word) or start one (last word). Returns ``(ending, equal, starting)``:
+    words that end a piece where a term starts at ``len(piece) - len(word)``; piece → offsets
+    (negative) of term starts for a middle word; ``(word, offset)`` for a last word."""
+    ending, equal, starting = set(), {}, set()
+    for term in multi:
+        words = term.split(" ")
+        k = max(range(len(words)), key=lambda i: (len(words[i]), -i))
+        back = -(sum(len(w) for w in words[:k]) + k)  # term start, relative to the anchor word
+        if k == 0:
+            ending.add(words[0])
+        elif k == len(words) - 1:
+            starting.add((words[k], back))
+        else:
+            equal.setdefault(words[k], set()).add(back)
+    return sorted(ending), equal, sorted(starting)
+
+
+_UNEVEN = ("uneven",)  # a piece whose length lower-casing changes (truthy, compared by identity)
+_UNSEEN = object()
+
+
 def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # as regex \\w
 
@@ -142,6 +167,10 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
+    # Pieces of text (see ``_events``) cached per process before the cache is cleared (~7 MB);
+    # the words of a language repeat, so a bounded cache keeps nearly all the hits.
+    _PIECE_CACHE_MAX = 50_000
+
     def _patterns(self):
         compiled = getattr(self, "_compiled", None)
         if compiled is None:
@@ -161,12 +190,22 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
             # (the pattern has no anchors; word boundaries are checked on the whole text), but
             # the engine skips to candidate positions itself.
             rx = re.compile(trie_regex(owners))
-            compiled = self._compiled = (rx, owners, {})
+            # For the scan by pieces (``_events``): terms without a space never cross a space, so
+            # they are found inside each space-delimited piece of a text (cached per piece); a
+            # term with spaces ("landen van herkomst") is matched on the whole text, only at the
+            # positions its longest word points to (``_anchors``).
+            multi = [t for t in owners if " " in t]
+            single = [t for t in owners if " " not in t]
+            bypiece = (re.compile(trie_regex(single)) if single else None,
+                       re.compile(trie_regex(multi)) if multi else None, _anchors(multi))
+            if any(t != t.strip(" ") for t in multi):
+                bypiece = None  # a term starting or ending with a space: scan whole texts only
+            compiled = self._compiled = (rx, owners, {}, bypiece, {})
         return compiled
 
     def _candidates(self, match: str):
         """Per topic, its terms that are prefixes of ``match``, longest first."""
-        rx, owners, cache = self._patterns()
+        rx, owners, cache = self._patterns()[:3]
         cand = cache.get(match)
         if cand is None:
             per: dict[int, list] = {}
@@ -180,10 +219,89 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
         """Raw match counts, shape ``(n, topics)``."""
         return self.scan(texts)[0]
 
-    def scan(self, texts, terms: bool = False) -> tuple[np.ndarray, list | None]:
+    def _piece(self, piece: str):
+        """What a space-free piece of text contributes to a scan: ``None`` (no term starts in
+        it), or ``(starts, heads)``: the offsets where a term without spaces starts with the
+        longest such term there, and the offsets (relative to the piece; negative when in an
+        earlier piece) where a term with spaces may start because its anchor word
+        (:func:`_anchors`) is in this piece. ``_UNEVEN`` when lower-casing changes the piece's
+        length (offsets would not add up; such texts are scanned whole)."""
+        single, _, (ending, equal, starting) = self._compiled[3]
+        low = piece.lower()
+        if len(low) != len(piece):
+            return _UNEVEN
+        starts = []
+        if single is not None:
+            search = single.search
+            m = search(low)
+            while m is not None:
+                pos = m.start()
+                starts.append((pos, m.group()))
+                m = search(low, pos + 1)
+        heads = {len(low) - len(w) for w in ending if low.endswith(w)}
+        heads.update(equal.get(low, ()))
+        heads.update(back for w, back in starting if low.startswith(w))
+        return (tuple(starts), tuple(sorted(heads))) if starts or heads else None
+
+    def _events(self, text: str, low: str, pieces: list[str] | None = None):
+        """The positions where a term starts in ``low`` (``text.lower()``), in order, each with
+        the longest term text starting there: the same as searching ``low`` with the trie regex
+        from every position, assembled from per-piece results (pieces repeat across texts).
+        ``None`` when the text has to be searched whole. ``pieces``: ``text.split(" ")``, when
+        the caller has it already."""
+        bypiece = self._compiled[3]
+        if bypiece is None:
+            return None
+        cache = self._compiled[4]
+        if pieces is None:
+            pieces = text.split(" ")
+        try:
+            infos = list(map(cache.__getitem__, pieces))
+        except KeyError:
+            if len(cache) > self._PIECE_CACHE_MAX:
+                # A new dict rather than clear(): another thread may be reading the old one.
+                cache = {}
+                self._compiled = self._compiled[:4] + (cache,)
+            piece = self._piece
+            infos = []
+            for p in pieces:
+                info = cache.get(p, _UNSEEN)
+                if info is _UNSEEN:
+                    info = cache[p] = piece(p)
+                infos.append(info)
+        events = []
+        at = prev = 0  # ``at``: offset of piece ``prev`` in the text
+        multi = bypiece[1]
+        for i in compress(range(len(pieces)), infos):
+            info = infos[i]
+            if info is _UNEVEN:
+                return None
+            if i > prev:
+                at += sum(map(len, pieces[prev:i])) + i - prev
+                prev = i
+            starts, heads = info
+            if starts:
+                events.extend([(at + pos, found) for pos, found in starts])
+            for pos in heads:
+                m = multi.match(low, at + pos) if at + pos >= 0 else None
+                if m is not None:
+                    # A term with spaces is longer than any term inside the piece at the same
+                    # offset; keep the events in order of position.
+                    pos += at
+                    k = len(events)
+                    while k and events[k - 1][0] >= pos:
+                        k -= 1
+                    if k < len(events) and events[k][0] == pos:
+                        events[k] = (pos, m.group())
+                    else:
+                        events.insert(k, (pos, m.group()))
+        return events
+
+    def scan(self, texts, terms: bool = False, pieces: list[list[str]] | None = None) -> tuple[np.ndarray, list | None]:
         """Match counts ``(n, topics)`` and, if ``terms``, per text a list per topic of the set of
-        its term specs that matched."""
-        rx, _, _ = self._patterns()
+        its term specs that matched. ``pieces``: each text split at single spaces
+        (``text.split(" ")``), when the caller has them already."""
+        rx, _, _, _, _ = self._patterns()
         search = rx.search
         n_topics = len(self.topics_)
         out = np.zeros((len(texts), n_topics), dtype=np.float64)
@@ -192,17 +310,25 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
             if terms:
                 found = [set() for _ in range(n_topics)]
                 hits.append(found)
-            low = (text or "").lower()
+            text = text or ""
+            low = text.lower()
             if not low:
+                continue
+            events = self._events(text, low, None if pieces is None else pieces[i])
+            if events is None:
+                events = []
+                m = search(low)
+                while m is not None:
+                    events.append((m.start(), m.group()))
+                    m = search(low, m.start() + 1)
+            if not events:
                 continue
             row = out[i]
             ends = [0] * n_topics
             size = len(low)
-            m = search(low)
-            while m is not None:
-                pos = m.start()
+            for pos, match in events:
                 before = pos > 0 and _word_char(low[pos - 1])
-                for j, cands in self._candidates(m.group()):
+                for j, cands in self._candidates(match):
                     if pos < ends[j]:
                         continue
                     for n, excl, start, end, spec in cands:
@@ -214,7 +340,6 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
                             if terms:
                                 found[j].add(spec)
                         break
-                m = search(low, pos + 1)
         return out, hits
 
     def transform(self, X):
@@ -259,26 +384,31 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
         ``CountVectorizer(analyzer=split_lemmas, lowercase=False, dtype=float64).fit_transform``
         builds them (same columns, same entry order within each row, which later float sums
         follow), without its per-document analyzer and validation overhead."""
-        ids: dict[str, int] = {}
-        indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
-        for doc in texts:
-            counts = Counter(split_lemmas(doc))  # keys in order of first occurrence, as sklearn's
-            indices.extend([ids.setdefault(w, len(ids)) for w in counts])
-            values.extend(counts.values())
-            indptr.append(len(indices))
-        if not ids:  # not a single word in the batch
-            return sp.csr_matrix((len(texts), 0)), np.array([], dtype=object)
-        dtype = np.int32 if len(indices) <= np.iinfo(np.int32).max else np.int64
-        C = sp.csr_matrix((np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=dtype),
-                           np.asarray(indptr, dtype=dtype)), shape=(len(texts), len(ids)))
-        C.sort_indices()  # by first-seen id, then columns renumbered in word order (sklearn's order)
-        words = sorted(ids)
+        return LemmaFeatures._doc_word_splits([split_lemmas(doc) for doc in texts])
+
+    @staticmethod
+    def _doc_word_splits(splits: list[list[str]]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """:meth:`_doc_word` of documents already split into words."""
+        n = len(splits)
+        tokens = list(chain.from_iterable(splits))
+        if not tokens:  # not a single word in the batch
+            return sp.csr_matrix((n, 0)), np.array([], dtype=object)
+        # Ids in order of first occurrence in the batch, as sklearn assigns them; each row's
+        # entries then go in order of id (its ``sort_indices``), with their counts.
+        first = list(dict.fromkeys(tokens))
+        ids = dict(zip(first, range(len(first))))
+        codes = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, splits), dtype=np.int64, count=n))
+        keys, counts = np.unique(rows * len(first) + codes, return_counts=True)
+        nnz = len(keys)
+        dtype = np.int32 if nnz <= np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(n + 1, dtype=dtype)
+        np.cumsum(np.bincount(keys // len(first), minlength=n), out=indptr[1:])
+        words = sorted(first)
         rank = np.empty(len(words), dtype=dtype)
         rank[[ids[w] for w in words]] = np.arange(len(words), dtype=dtype)
-        # A new matrix, so that scipy's cached "sorted indices" flag is not carried over.
-        C = sp.csr_matrix((C.data, rank.take(C.indices), C.indptr), shape=C.shape)
+        # Columns renumbered in word order (sklearn's order); entries stay in order of id.
+        C = sp.csr_matrix((counts.astype(np.float64), rank.take(keys % len(first)), indptr), shape=(n, len(first)))
         return C, np.array(words, dtype=object)
 
     def _char_vectorizer(self, vocabulary=None) -> CountVectorizer:
@@ -316,7 +446,16 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         texts = _column(X)
-        C, vocab = self._doc_word(texts)
+        parts = self.transform_blocks(texts)
+        if not parts:
+            return sp.csr_matrix((len(texts), 0))
+        return sp.hstack(parts, format="csr")
+
+    def transform_blocks(self, X, splits: list[list[str]] | None = None) -> list[sp.csr_matrix]:
+        """The blocks that :meth:`transform` puts side by side (word TF-IDF, character TF-IDF,
+        each if fitted), for callers that can use them without copying them into one matrix;
+        ``splits``: the documents already split into words (then ``X`` is not read)."""
+        C, vocab = self._doc_word(_column(X)) if splits is None else self._doc_word_splits(splits)
         parts = []
         if self.words_ is not None:
             rows, cols = [], []
@@ -327,13 +466,12 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
                     rows.append(i)
                     cols.append(j)
             select = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
-            parts.append(self.word_weight * self.word_tfidf_.transform(C @ select))
+            # The products are new matrices: weighted in place (the same arithmetic, no copies).
+            parts.append(_scaled(self.word_tfidf_.transform(C @ select, copy=False), self.word_weight))
         if self.chars_ is not None:
             word_ngrams = self._word_ngrams(vocab.tolist())
-            parts.append(self.char_weight * self.char_tfidf_.transform(C @ word_ngrams))
-        if not parts:
-            return sp.csr_matrix((len(texts), 0))
-        return sp.hstack(parts, format="csr")
+            parts.append(_scaled(self.char_tfidf_.transform(C @ word_ngrams, copy=False), self.char_weight))
+        return parts
 
     _NGRAM_CACHE_MAX = 200_000
 
@@ -388,6 +526,12 @@ class ColumnLemmas(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return self.lemmatizer_.transform(X[:, self.column])
+
+
+def _scaled(X: sp.csr_matrix, weight: float) -> sp.csr_matrix:
+    """``weight * X`` computed in place on ``X`` (a matrix nobody else holds)."""
+    X.data *= weight
+    return X
 
 
 def _column(X) -> list:

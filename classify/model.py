@@ -230,16 +230,20 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     # -- parts -------------------------------------------------------------------------------------
-    def _scan(self, X) -> tuple[np.ndarray, np.ndarray, list]:
+    def _scan(self, X, pieces=None) -> tuple[np.ndarray, np.ndarray, list]:
         """Seed-term counts of text and context (registry topic order) and, per row and topic, the
-        set of terms found in either. Contexts repeat (one title per document): scanned once each."""
-        counts_t, hits_t = self.lexicon_.scan(X[:, 0], terms=True)
+        set of terms found in either. Contexts repeat (one title per document): scanned once each.
+        ``pieces``: the texts split at single spaces, if the caller has them."""
+        counts_t, hits_t = self.lexicon_.scan(X[:, 0], terms=True, pieces=pieces)
         uniq = list(dict.fromkeys(X[:, 1].tolist()))
         counts_u, hits_u = self.lexicon_.scan(uniq, terms=True)
         where = {c: i for i, c in enumerate(uniq)}
         idx = [where[c] for c in X[:, 1].tolist()]
         counts_c = counts_u[idx] if len(idx) else np.zeros_like(counts_t)
-        hits = [[a | b for a, b in zip(t, hits_u[i])] for t, i in zip(hits_t, idx)]
+        # ``a | b`` for every topic; when the context found nothing, ``a | set()`` is ``a.copy()``
+        # (the same set, built the same way) and an empty ``a`` can be kept as it is.
+        hits = [[a | b for a, b in zip(t, u)] if any(u) else [a.copy() if a else a for a in t]
+                for t, u in zip(hits_t, (hits_u[i] for i in idx))]
         return counts_t, counts_c, hits
 
     def _design(self, X, scan) -> sp.csr_matrix:
@@ -295,8 +299,68 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         """The two scores that ``predict_proba`` blends: regression probabilities and lexicon
         scores, ``(n, labels)`` each (one scan of the seed terms for both)."""
         X = _as_matrix(X)
-        scan = self._scan(X)
-        return self.clf_.predict_proba(self._design(X, scan)), self._lexicon(scan[2])
+        # The texts split at single spaces, once for the seed-term scan and the lemmatizer.
+        pieces = [("" if t is None else str(t)).split(" ") for t in X[:, 0]]
+        scan = self._scan(X, pieces)
+        return self._model_proba(X, scan, pieces), self._lexicon(scan[2])
+
+    def _model_proba(self, X, scan, pieces=None) -> np.ndarray:
+        """``self.clf_.predict_proba(self._design(X, scan))``, computed without assembling the
+        design matrix when its blocks allow: the linear scores are accumulated block by block
+        (word, character, seed features) with scipy's own kernel for ``F @ coef.T``, in the order
+        in which it walks a row of the stacked matrix, so the sums are the same to the last bit;
+        the two copies of every row into one matrix (``hstack``) are skipped."""
+        blocks = self._design_blocks(X, scan, pieces)
+        if blocks is None:
+            return self.clf_.predict_proba(self._design(X, scan))
+        from scipy.sparse import _sparsetools
+        from scipy.special import expit
+
+        coef = self.clf_.coef_
+        n, k = len(X), coef.shape[0]
+        scores = np.zeros((n, k), dtype=np.float64)
+        flat = scores.ravel()  # a view: the kernel adds into ``scores``
+        start = 0
+        for B in blocks:
+            width = B.shape[1]
+            W = np.ascontiguousarray(coef[:, start:start + width].T, dtype=np.float64)
+            indices = B.indices.astype(B.indptr.dtype, copy=False)
+            _sparsetools.csr_matvecs(n, width, k, B.indptr, indices, B.data, W.ravel(), flat)
+            start += width
+        return expit(scores + self.clf_.intercept_)
+
+    def _design_blocks(self, X, scan, pieces=None):
+        """The blocks of :meth:`_design` (same matrices, not stacked), or None when this model's
+        parts are not the ones :meth:`_model_proba` knows how to score block by block."""
+        from classify.features import ColumnLemmas, LemmaFeatures
+
+        cfg = self._cfg()
+        steps = getattr(self.text_features_, "steps", None)
+        if (self.context_features_ is not None or not isinstance(self.clf_, LinearOneVsRest)
+                or not steps or len(steps) != 2 or type(steps[0][1]) is not ColumnLemmas
+                or type(steps[1][1]) is not LemmaFeatures):
+            return None
+        try:
+            from scipy.sparse import _sparsetools
+
+            _sparsetools.csr_matvecs  # noqa: B018 - a private kernel; without it, the plain path
+        except (ImportError, AttributeError):
+            return None
+        lemmas = steps[0][1]
+        token_lists = getattr(lemmas.lemmatizer_, "token_lists", None)
+        # The lemmatised texts come split into words: the same words as splitting the strings
+        # that ``lemmas.transform`` would give, without joining and splitting them again.
+        if token_lists is not None:
+            splits = token_lists(X[:, lemmas.column], pieces if lemmas.column == 0 else None)
+        else:
+            splits = [s.split() for s in lemmas.transform(X)]
+        blocks = [b.tocsr() for b in steps[1][1].transform_blocks(None, splits)]
+        if cfg.seed_weight > 0:
+            seeds = [np.log1p(scan[0])] + ([np.log1p(scan[1])] if cfg.seed_context else [])
+            blocks.append(sp.csr_matrix(cfg.seed_weight * np.hstack(seeds)))
+        if sum(b.shape[1] for b in blocks) != self.clf_.coef_.shape[1]:
+            return None
+        return blocks
 
     def model_scores(self, X) -> np.ndarray:
         """Probabilities of the logistic regression alone."""

@@ -27,6 +27,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -217,26 +218,57 @@ class DutchLemmatizer(TransformerMixin, BaseEstimator):
         spaCy's tokenizer tokenizes each whitespace-delimited chunk independently (its cache
         works the same way), so the chunks' lemma strings are cached and only new chunks are
         tokenized."""
-        chunks, tokens = self._state()[1:]
+        chunks, tokens = self._state()[1:3]
         n = 0
         for text in texts:
             words = ("" if text is None else str(text)).split()
             try:
-                out = [chunks[w] for w in words]
+                out = list(map(chunks.__getitem__, words))
             except KeyError:
                 self._add_chunks([w for w in dict.fromkeys(words) if w not in chunks])
-                out = [chunks[w] for w in words]
+                out = list(map(chunks.__getitem__, words))
             yield " ".join(filter(None, out))
             n += 1
             if n % self.batch_size == 0 and len(chunks) + len(tokens) > MAX_CACHED_TOKENS:
                 self._reset()
-                chunks, tokens = self._state()[1:]
+                chunks, tokens = self._state()[1:3]
+
+    def token_lists(self, texts: Iterable[str], pieces: list[list[str]] | None = None) -> list[list[str]]:
+        """``[s.split() for s in self.transform(texts)]``, without joining and splitting again.
+
+        Works on the pieces of each text between single spaces (``text.split(" ")``; given as
+        ``pieces`` when the caller has them already): a text's words are the words of its
+        pieces in turn, so each piece's lemmas are cached as a list."""
+        texts = _check_texts(texts)
+        out = []
+        n = 0
+        state = self._state()
+        chunks, tokens, split = state[1], state[2], state[3]
+        for k, text in enumerate(texts):
+            words = ("" if text is None else str(text)).split(" ") if pieces is None else pieces[k]
+            try:
+                parts = list(map(split.__getitem__, words))
+            except KeyError:
+                missing = [w for w in dict.fromkeys(words) if w not in split]
+                new = [c for c in dict.fromkeys(chain.from_iterable(w.split() for w in missing)) if c not in chunks]
+                if new:
+                    self._add_chunks(new)
+                for w in missing:
+                    split[w] = [t for c in w.split() for t in chunks[c].split()]
+                parts = list(map(split.__getitem__, words))
+            out.append(list(chain.from_iterable(parts)))
+            n += 1
+            if n % self.batch_size == 0 and len(chunks) + len(tokens) + len(split) > MAX_CACHED_TOKENS:
+                self._reset()
+                state = self._state()
+                chunks, tokens, split = state[1], state[2], state[3]
+        return out
 
     def _add_chunks(self, new: list[str]) -> None:
         """Cache the lemma strings of whitespace-free chunks not seen before ("" when all their
         tokens are dropped). They are tokenized in one call, joined by single spaces: a token
         followed by a space ends a chunk (spaCy may split a chunk into several tokens)."""
-        tokenizer, chunks, tokens = self._state()
+        tokenizer, chunks, tokens = self._state()[:3]
         i, out = 0, []
         for tok in tokenizer(" ".join(new)):
             word = tok.text
@@ -273,7 +305,8 @@ class DutchLemmatizer(TransformerMixin, BaseEstimator):
             # A private tokenizer per transformer (cheap to build), so its string store can be
             # dropped (see MAX_CACHED_TOKENS) without touching other users.
             tokenizer = build_tokenizer(self.lang, self.tokenizer_exceptions)
-            state = self._runtime = (tokenizer, {}, {})  # tokenizer, chunk → lemmas, token → lemma
+            # tokenizer, chunk → lemmas, token → lemma, piece → its lemmas split (``token_lists``)
+            state = self._runtime = (tokenizer, {}, {}, {})
         return state
 
     def _reset(self) -> None:

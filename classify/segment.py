@@ -272,9 +272,35 @@ def _question_labels(text: str) -> list[_Label]:
     return labels
 
 
+def _line_matches(rx: re.Pattern, text: str, words: tuple[str, ...], low: str | None = None):
+    """``rx.finditer(text)`` for a ``^``-anchored MULTILINE pattern whose matches stay on one
+    line and contain one of ``words`` (searched in ``low``, the lower-cased text, when given):
+    only the lines where such a word occurs are tried, instead of every position of the text."""
+    hay = text if low is None else low
+    if len(hay) != len(text):  # lower-casing changed offsets: search the plain way
+        return list(rx.finditer(text))
+    starts = set()
+    for word in words:
+        i = hay.find(word)
+        while i >= 0:
+            starts.add(text.rfind("\n", 0, i) + 1)
+            i = hay.find(word, i + 1)
+    out = []
+    end = 0
+    for ls in sorted(starts):
+        if ls < end:
+            continue
+        m = rx.match(text, ls)
+        if m:
+            out.append(m)
+            end = m.end()
+    return out
+
+
 def _answer_labels(text: str) -> list[_Label]:
     labels = []
-    for m in _ALABEL.finditer(text):
+    # Every label contains "antwoord" in some case (the pattern ignores case) on its own line.
+    for m in _line_matches(_ALABEL, text, ("antwoord",), text.lower()):
         nums = _parse_numbers(m.group("nums")) if m.group("nums") else ()
         labels.append(_Label(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.end(), nums))
     return labels
@@ -295,7 +321,8 @@ def _parse_numbers(s: str) -> tuple[int, ...]:
 
 def _party_headers(text: str) -> list[_Party]:
     out = []
-    for m in _PARTY.finditer(text):
+    # Every party header contains "Vragen" or "Inbreng" on its own line.
+    for m in _line_matches(_PARTY, text, ("Vragen", "Inbreng")):
         name = (m.group("p1") or m.group("p2") or "").strip().rstrip("-").strip()
         if not name or name.lower() in ("fracties", "de fracties") or len(name) > 40:
             continue

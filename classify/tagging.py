@@ -10,8 +10,9 @@ How a run works:
    process) and runs read → clean → segment → predict for each document of the chunk,
    predicting the whole chunk in one call. A document that fails at any stage comes back as an
    error record; the batch goes on.
-3. Every finished document is stored as a small *part* file ``OUT.parts/<sha256>.json``
-   (atomic rename; on this machine by the worker that tagged it, for Dask by the coordinator),
+3. Every finished document is stored as one line of a *part* file ``OUT.parts/<sha256>.jsonl``
+   holding the documents of one chunk (atomic rename; on this machine by the worker that tagged
+   the chunk, for Dask by the coordinator, one document per file),
    and its rows are streamed by the coordinator, in input order, into temporary output files
    that replace the targets only when the whole run has finished. ``errors.jsonl`` beside the
    output lists every document that failed (path, stage, reason).
@@ -29,7 +30,6 @@ import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from collections import deque
@@ -40,7 +40,7 @@ from pathlib import Path
 from classify.errors import ClassifyError
 from classify.topics import TOPIC_KEYS
 
-PART_VERSION = 1
+PART_VERSION = 2
 """Bump when the part-file layout or the row content changes, so stale parts are not reused."""
 
 EXCERPT_CHARS = 200
@@ -151,13 +151,10 @@ def document_columns(labels: Sequence[str]) -> list[tuple[str, str]]:
             + [(f"n_{k}", "int") for k in labels] + [(f"max_{k}", "float") for k in labels])
 
 
-_WS = re.compile(r"\s+")
-
-
 def excerpt(text: str, n: int = EXCERPT_CHARS) -> str:
     """The first ``n`` characters of ``text`` on one line, with ``…`` when cut."""
     head = text[: 4 * n]  # enough for the excerpt unless whitespace runs are very long
-    flat = _WS.sub(" ", head).strip()
+    flat = " ".join(head.split())  # whitespace runs as one space (str.isspace is the \s set)
     if len(flat) <= n and len(head) == len(text):
         return flat
     return flat[: n - 1].rstrip() + "…"
@@ -205,12 +202,18 @@ def _unexpected(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc} (a bug in classify; please report it with this file)"
 
 
-def _segment_document(path: str, sha: str) -> dict:
-    """read → clean → segment one file; a result dict with either the segments or an error."""
+def _segment_document(path: str, sha: str | None) -> dict:
+    """read → clean → segment one file; a result dict with either the segments or an error.
+    ``sha``: the file's content hash, computed here when None (see :func:`_plan`)."""
     from classify.clean import clean
     from classify.readers import read
     from classify.segment import segment
 
+    if sha is None:
+        try:
+            sha = _sha256(Path(path))
+        except OSError as exc:
+            return {"sha": None, "path": path, "error": _unreadable(path, exc)}
     stage = "read"
     try:
         doc = read(path)
@@ -251,27 +254,47 @@ def _segment_text(s: dict) -> str:
 
 
 def _attach_scores(result: dict, scores, labels: Sequence[str], thresholds: dict) -> None:
-    rows = [[round(float(x), 4) for x in row] for row in scores]
-    result["scores"] = rows
-    result["labels"] = [[k for k, x in zip(labels, row_raw) if float(x) >= thresholds[k]]
-                        for row_raw in scores]
+    raw = scores.tolist() if hasattr(scores, "tolist") else [[float(x) for x in row] for row in scores]
+    result["scores"] = [[round(x, 4) for x in row] for row in raw]
+    thr = [thresholds[k] for k in labels]
+    result["labels"] = [[k for k, x, t in zip(labels, row, thr) if x >= t] for row in raw]
 
 
-def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None = None) -> list[dict]:
+def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None = None,
+              rows: tuple[bool, bool] | None = None) -> list[dict]:
     """Tag a chunk of documents ``(path, sha256)``; one result dict per document, same order.
 
     This is the unit of work sent to worker processes or Dask workers: the model is predicted
     once for all segments of the chunk (less per-call overhead); if that fails the documents are
     predicted one by one so only the culprit becomes an error record. With ``parts`` (the
-    ``OUT.parts`` directory, on a file system this worker shares with the coordinator) each
-    tagged document's part file is written here, in parallel, instead of by the coordinator.
+    ``OUT.parts`` directory, on a file system this worker shares with the coordinator) the
+    chunk's tagged documents are stored there (one part file), in parallel, instead of by the
+    coordinator. With ``rows`` (``(document rows, Label Studio tasks)``: whether those are
+    wanted) the output rows are built here too, in parallel, and a tagged document's result
+    holds just them (``rows``, ``doc_row``, ``tasks``): less to send back, less for the
+    coordinator to do.
     """
     results = _tag_chunk(items, ref)
     if parts is not None:
-        for r in results:
-            if "error" not in r:
-                write_part(Path(parts), r)
+        write_parts(Path(parts), [r for r in results if "error" not in r])
+    if rows is not None:
+        model = _worker_model(ref)
+        results = [r if "error" in r else _output_rows(r, r["path"], model, *rows) for r in results]
     return results
+
+
+def _output_rows(result: dict, path: str, model, docs: bool, tasks: bool) -> dict:
+    """A tagged document's output rows (see :func:`tag_chunk`), or a "write" error record."""
+    labels = list(model.labels)
+    try:
+        out = {"sha": result.get("sha"), "path": path, "rows": segment_rows(result, path, labels)}
+        if docs:
+            out["doc_row"] = document_row(result, path, labels)
+        if tasks:
+            out["tasks"] = label_studio_tasks(result, path, labels, model.id, model.thresholds)
+    except Exception as exc:  # noqa: BLE001 - a malformed result must not stop the batch
+        return {"sha": result.get("sha"), "path": path, "error": _error(path, "write", _unexpected(exc))}
+    return out
 
 
 def _tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef) -> list[dict]:
@@ -303,13 +326,18 @@ def _tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef) -> list[dict]:
 # ----------------------------------------------------------------------------- parts (resume)
 
 class PartStore:
-    """``OUT.parts/``: one JSON file per finished document, named by its content hash, plus a
-    manifest naming the model. Files are replaced atomically, so a killed run leaves only whole
-    parts (and perhaps a hidden temp file, ignored); a part that does not parse is recomputed."""
+    """``OUT.parts/``: the finished documents, one JSON line each, in part files of one chunk
+    each (``<sha256>.jsonl``, see :func:`write_parts`; a file per chunk rather than per document,
+    because creating files is what costs on many file systems), plus a manifest naming the
+    model. Files are replaced atomically, so a killed run leaves only whole part files (and
+    perhaps a hidden temp file, ignored); a line that does not parse (a file torn by a power
+    loss) is not counted as done and its document is recomputed."""
 
     def __init__(self, root: Path, model_id: str, resume: bool):
         self.root = root
         self.manifest = {"version": PART_VERSION, "model_id": model_id}
+        self._index: dict[str, Path] = {}  # sha → part file holding it
+        self._loaded: tuple | None = None  # (file, its stat, its documents by sha): the last file read
         mpath = root / "manifest.json"
         if resume and mpath.is_file():
             try:
@@ -322,6 +350,9 @@ class PartStore:
                 raise ClassifyError(
                     f"{root}: the interrupted run used {what}, this run uses model {model_id!r} "
                     f"(format {PART_VERSION}); run without --resume to start over")
+            for f in sorted(root.glob("[!.]*.jsonl")):
+                for sha in self._read(f):
+                    self._index[sha] = f
         else:
             if root.exists():
                 shutil.rmtree(root)
@@ -329,45 +360,80 @@ class PartStore:
             self._write(mpath, self.manifest)
 
     def path(self, sha: str) -> Path:
-        return self.root / f"{sha}.json"
+        """The part file of the document with content hash ``sha`` stored by :meth:`save`."""
+        return self.root / f"{sha}.jsonl"
 
     def has(self, sha: str) -> bool:
-        return self.path(sha).is_file()
+        return sha in self._index
 
     def load(self, sha: str) -> dict | None:
+        f = self._index.get(sha)
+        if f is None:
+            return None
         try:
-            data = json.loads(self.path(sha).read_bytes())
-        except (OSError, ValueError):
+            st = f.stat()
+        except OSError:
             return None
-        if (not isinstance(data, dict) or data.get("v") != PART_VERSION or data.get("sha") != sha
-                or len(data.get("segments", ())) != len(data.get("scores", ()))
-                or len(data.get("scores", ())) != len(data.get("labels", ()))
-                or not data.get("segments")):
-            return None
-        return data
+        stamp = (st.st_mtime_ns, st.st_size)
+        if self._loaded is None or self._loaded[:2] != (f, stamp):
+            self._loaded = (f, stamp, self._read(f))  # documents of one chunk come in a row
+        return self._loaded[2].get(sha)
+
+    @staticmethod
+    def _read(f: Path) -> dict[str, dict]:
+        """The valid documents of part file ``f`` by sha (torn or foreign lines left out)."""
+        docs = {}
+        try:
+            lines = f.read_bytes().splitlines()
+        except OSError:
+            return docs
+        for line in lines:
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            if (not isinstance(data, dict) or data.get("v") != PART_VERSION or not isinstance(data.get("sha"), str)
+                    or len(data.get("segments", ())) != len(data.get("scores", ()))
+                    or len(data.get("scores", ())) != len(data.get("labels", ()))
+                    or not data.get("segments")):
+                continue
+            docs[data["sha"]] = data
+        return docs
 
     def save(self, result: dict) -> None:
-        write_part(self.root, result)
+        f = write_parts(self.root, [result])
+        if f is not None:
+            self._index[result["sha"]] = f
 
     def _write(self, path: Path, obj) -> None:
-        _write_json(path, obj)
+        _write_bytes(path, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def write_part(root: Path, result: dict) -> None:
-    """Store one tagged document as ``root/<sha256>.json`` (see :class:`PartStore`)."""
-    _write_json(root / f"{result['sha']}.json", {"v": PART_VERSION, **{k: v for k, v in result.items() if k != "path"}})
+def write_parts(root: Path, results: Sequence[dict]) -> Path | None:
+    """Store tagged documents as one part file (see :class:`PartStore`), named by the content
+    hash of a single document, else by the hash of all the documents' hashes (unique even when
+    two files have the same content); returns its path (None when there is nothing to store)."""
+    if not results:
+        return None
+    name = results[0]["sha"] if len(results) == 1 else \
+        hashlib.sha256(" ".join(r["sha"] for r in results).encode("ascii")).hexdigest()
+    path = root / f"{name}.jsonl"
+    lines = [json.dumps({"v": PART_VERSION, **{k: v for k, v in r.items() if k != "path"}},
+                        ensure_ascii=False, separators=(",", ":")) for r in results]
+    _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    return path
 
 
-def _write_json(path: Path, obj) -> None:
+def _write_bytes(path: Path, data: bytes) -> None:
     # No fsync per part: rename is atomic against a killed process; after a power loss a part
-    # may be empty or torn, and PartStore.load() then rejects it and the document is redone.
-    # Each process writes its own documents' parts, so a temp name with the pid is safe (and
+    # may be empty or torn, and PartStore then skips its torn lines and the documents are redone.
+    # Each process writes its own chunks' parts, so a temp name with the pid is safe (and
     # cheaper than mkstemp).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
@@ -484,9 +550,11 @@ def _start_workers(n: int, ref: ModelRef):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        _warm_up(ref)
-        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_init, initargs=(os.getpid(),))
+        _warm_up(ref)  # here, once: the workers inherit spaCy and the tokenizer too
+        executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_init, initargs=(os.getpid(),))
+        executor.submit(int)  # the first submit forks the workers (now, while this process plans)
+        return executor
     from joblib.externals.loky import get_reusable_executor
 
     executor = get_reusable_executor(max_workers=n, initializer=_worker_init, initargs=(os.getpid(),))
@@ -514,26 +582,38 @@ def _stop_workers(executor, kill: bool) -> None:
 
 
 def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str | None = None,
-                   n_chunks: int | None = None) -> Iterator[list[dict]]:
+                   n_chunks: int | None = None, started: list | None = None,
+                   rows: tuple[bool, bool] | None = None) -> Iterator[list[dict]]:
     """Chunk results in input order, computed by this process and ``jobs - 1`` worker processes.
 
-    The workers always have up to two chunks each queued (the earliest chunks nobody has
-    started). This process collects results in order and, whenever the next one is not ready,
-    tags the earliest unstarted chunk itself instead of waiting, so both the workers and this
-    process stay busy whatever share of the time this process spends writing the outputs. At
-    most ``3 * jobs`` chunks are in flight or waiting to be collected (bounded memory). No
-    worker is started for a batch of a single chunk."""
-    workers = jobs - 1 if n_chunks is None else min(jobs - 1, n_chunks - 1)
+    The workers always have up to four chunks each queued (the earliest chunks nobody has
+    started; with fewer, a worker often ran dry while this process tagged a chunk of its own).
+    This process collects results in order and, whenever the next one is not ready, tags the
+    earliest unstarted chunk itself instead of waiting, so both the workers and this process
+    stay busy whatever share of the time this process spends writing the outputs. At most
+    ``5 * jobs`` chunks are in flight or waiting to be collected (bounded memory). No
+    worker is started for a batch of a single chunk. ``started``: ``[executor, n]``, ``n``
+    workers started earlier by :func:`_start_workers`, taken over (emptied) and shut down here."""
+    executor = None
+    if started:
+        executor, workers = started
+        started.clear()
+        if n_chunks is not None and n_chunks < 2:
+            _stop_workers(executor, kill=True)  # nothing to share out after all
+            executor, workers = None, 0
+    else:
+        workers = jobs - 1 if n_chunks is None else min(jobs - 1, n_chunks - 1)
     if workers < 1:
         for chunk in chunks:
-            yield tag_chunk(chunk, ref, parts)
+            yield tag_chunk(chunk, ref, parts, rows)
         return
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    executor = _start_workers(workers, ref)
-    queued_max = 2 * workers
-    window_max = 3 * jobs
+    if executor is None:
+        executor = _start_workers(workers, ref)
+    queued_max = 4 * workers
+    window_max = 5 * jobs
     window: deque = deque()  # slots in input order: ["todo", chunk] | ["remote", future] | ["done", results]
     source = iter(chunks)
     exhausted = finished = False
@@ -559,7 +639,7 @@ def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str 
                 slot = next_todo()
                 if slot is None:
                     break
-                slot[:] = ["remote", executor.submit(tag_chunk, slot[1], ref, parts)]
+                slot[:] = ["remote", executor.submit(tag_chunk, slot[1], ref, parts, rows)]
                 remote += 1
             if not window:
                 finished = True
@@ -581,7 +661,7 @@ def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str 
                 # The next result is not ready: do useful work here instead of waiting.
                 slot = next_todo()
                 if slot is not None:
-                    slot[:] = ["done", tag_chunk(slot[1], ref, parts)]
+                    slot[:] = ["done", tag_chunk(slot[1], ref, parts, rows)]
                 else:
                     wait([head[1]], return_when=FIRST_COMPLETED)
     finally:
@@ -641,7 +721,11 @@ def _sha256(path: Path) -> str:
 
 
 def _plan(paths: Sequence[Path], max_bytes: int, store: PartStore, resume: bool):
-    """Per input: (path, sha, state) with state "done" (part exists), "todo" or an error dict."""
+    """Per input: (path, sha, state) with state "done" (part exists), "todo" or an error dict.
+
+    Only ``resume`` needs the content hashes now (to find the finished documents); otherwise
+    ``sha`` is None and the worker that tags the file hashes it (in parallel, while the file is
+    in the page cache anyway)."""
     plan = []
     for p in paths:
         sp = str(p)
@@ -652,12 +736,16 @@ def _plan(paths: Sequence[Path], max_bytes: int, store: PartStore, resume: bool)
                                               f"{max_bytes / 1e6:g} MB limit for one letter; split it, "
                                               "or raise the limit with --max-mb")))
                 continue
-            sha = _sha256(p)
+            sha = _sha256(p) if resume else None
         except OSError as exc:
-            plan.append((sp, None, _error(sp, "read", f"cannot read the file: {exc.strerror or exc}")))
+            plan.append((sp, None, _unreadable(sp, exc)))
             continue
         plan.append((sp, sha, "done" if resume and store.has(sha) else "todo"))
     return plan
+
+
+def _unreadable(path: str, exc: OSError) -> dict:
+    return _error(path, "read", f"cannot read the file: {exc.strerror or exc}")
 
 
 def _remove_stale_temp_files(target: Path) -> None:
@@ -677,7 +765,6 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
     """
     from classify.artifacts import load_model
     from classify.pipeline import iter_paths
-    from classify.writers import JsonListWriter, open_table, write_jsonl
 
     t0 = time.perf_counter()
     paths = iter_paths(inputs)
@@ -697,6 +784,28 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
     if set(labels) - set(TOPIC_KEYS):
         raise ClassifyError(f"{model.path}: model labels {labels} are not in the topic registry")
 
+    # Start the local workers now, before the inputs are hashed (with --resume only after the
+    # plan shows how much is left to do).
+    started: list = []  # [executor, number of workers] until _local_results takes them over
+    if options.backend == "local" and not options.resume and options.jobs > 1:
+        n = min(options.jobs - 1, -(-len(paths) // (options.chunk_size or _chunk_size(len(paths), options.jobs))) - 1)
+        if n >= 1:
+            started += [_start_workers(n, ref), n]
+    box = [paths]
+    del paths  # _run drops the list once it is planned (Path objects cost ~10x more per letter)
+    try:
+        yield from _run(box, options, model, ref, labels, started, t0)
+    finally:
+        if started:  # the run ended before it needed them
+            _stop_workers(started[0], kill=True)
+
+
+def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str], started, t0: float):
+    """The rest of :func:`tag`, after the model is loaded (and the workers started); ``box``
+    holds the list of paths."""
+    from classify.writers import JsonListWriter, open_table, write_jsonl
+
+    paths = box.pop()
     try:
         store = PartStore(options.parts_dir, model.id, options.resume)
     except OSError as exc:
@@ -717,7 +826,9 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
     if options.backend == "dask":
         chunk_results = _dask_results(chunks, ref, workers, options.scheduler)
     else:
-        chunk_results = _local_results(chunks, ref, workers, str(store.root), n_chunks=-(-len(todo) // size))
+        chunk_results = _local_results(chunks, ref, workers, str(store.root), n_chunks=-(-len(todo) // size),
+                                       started=started,
+                                       rows=(options.docs_out is not None, options.ls_tasks is not None))
     results = (r for chunk in chunk_results for r in chunk)
 
     outputs = tuple(p for p in (options.out, options.docs_out, options.ls_tasks) if p is not None)
@@ -754,21 +865,14 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
                     raise RuntimeError(f"result order broken: expected {path}, got {result['path']}")
                 if "error" not in result and not parts_by_workers:
                     store.save(result)
+            if "rows" not in result and "error" not in result:  # not built by the worker
+                result = _output_rows(result, path, model, doc_writer is not None, ls_writer is not None)
             if "error" in result:
                 err = {**result["error"], "path": path}
                 errors.append(err)
                 yield DocumentDone(path=path, n_segments=0, error=err, resumed=False)
                 continue
-            try:
-                rows = segment_rows(result, path, labels)
-                drow = document_row(result, path, labels) if doc_writer else None
-                tasks = (label_studio_tasks(result, path, labels, model.id, model.thresholds)
-                         if ls_writer else None)
-            except Exception as exc:  # noqa: BLE001 - a malformed result must not stop the batch
-                err = _error(path, "write", _unexpected(exc))
-                errors.append(err)
-                yield DocumentDone(path=path, n_segments=0, error=err, resumed=False)
-                continue
+            rows, drow, tasks = result["rows"], result.get("doc_row"), result.get("tasks")
             for row in rows:
                 seg_writer.write(row)
             if doc_writer:

@@ -7,8 +7,8 @@ would (a subprocess, so model loading, worker start-up and writing are all count
 
 - letters/s and segments/s of the whole run;
 - peak memory of the whole process tree (the CLI plus its worker processes and helpers, sampled
-  with psutil every 20 ms): summed RSS (counts shared library pages once per process) and summed
-  PSS (shares them out), and the largest single process;
+  with psutil every 20 ms, PSS every 200 ms): summed RSS (counts shared library pages once per
+  process) and summed PSS (shares them out), and the largest single process;
 - the cold start of ``classify tag`` on one letter (median and min of 5 runs, wall clock and CPU
   seconds; on a shared machine the CPU time is the steadier number);
 - a plain scikit-learn baseline: ``TfidfVectorizer`` + ``LogisticRegression`` (one-vs-rest),
@@ -76,34 +76,44 @@ def build_letters(pairs, n: int, folder: Path, seed: int = 1) -> list[str]:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants until stopped."""
+    """Samples the summed RSS of a process and all its descendants until stopped.
 
-    def __init__(self, pid: int, interval: float = 0.02):
+    RSS is sampled every ``interval`` seconds; PSS only every ``pss_every``-th sample, because
+    the kernel computes it by walking each process's page tables (/proc/PID/smaps_rollup: ~5 ms
+    per call for a 300 MB process): sampled every 20 ms for every process, it took about half
+    a core of this 2-core machine away from the run being measured."""
+
+    def __init__(self, pid: int, interval: float = 0.02, pss_every: int = 10):
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.interval = interval
+        self.pss_every = pss_every
         self.peak_total = 0  # summed RSS (shared library pages counted once per process)
         self.peak_pss = 0  # summed PSS (shared pages split between the processes sharing them)
         self.peak_single = 0
         self._done = threading.Event()
 
     def run(self):
+        n = 0
         while not self._done.is_set():
             try:
                 procs = [self.root] + self.root.children(recursive=True)
             except psutil.NoSuchProcess:
                 break
+            with_pss = n % self.pss_every == 0
+            n += 1
             total = pss = 0
             for p in procs:
                 try:
-                    m = p.memory_full_info()
+                    m = p.memory_full_info() if with_pss else p.memory_info()
                 except psutil.Error:
                     continue
                 total += m.rss
                 pss += getattr(m, "pss", m.rss)
                 self.peak_single = max(self.peak_single, m.rss)
             self.peak_total = max(self.peak_total, total)
-            self.peak_pss = max(self.peak_pss, pss)
+            if with_pss:
+                self.peak_pss = max(self.peak_pss, pss)
             self._done.wait(self.interval)
 
     def stop(self):
@@ -160,6 +170,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary corpus and outputs")
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
+    ap.add_argument("--model", type=Path, help="model directory passed to `classify tag --model` "
+                    "(default: the registry's default model)")
     args = ap.parse_args(argv)
 
     corpus, export = args.shared / "corpus", args.shared / "annotations" / "seed-export.json"
@@ -177,9 +189,10 @@ def main(argv=None) -> int:
               f"built in {time.perf_counter() - t0:.1f} s in {letters_dir}", flush=True)
 
         out = tmp / "out" / f"segments.{args.format}"
+        model_args = ["--model", str(args.model)] if args.model else []
         seconds, cpu, mem, cp = run_tag([str(letters_dir), "--out", str(out),
-                                                       "--docs-out", str(out.with_name(f"docs.{args.format}")),
-                                                       "--jobs", str(args.jobs)])
+                                         "--docs-out", str(out.with_name(f"docs.{args.format}")),
+                                         "--jobs", str(args.jobs), *model_args])
         if cp.returncode != 0:
             print(cp.stderr, file=sys.stderr)
             raise SystemExit(f"classify tag exited with {cp.returncode}")
@@ -199,7 +212,8 @@ def main(argv=None) -> int:
             t1 = time.perf_counter()
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             c = subprocess.run([sys.executable, "-m", "classify", "tag", str(one / "letter.txt"),
-                                "--out", str(one / f"out{i}.csv")], cwd=REPO, capture_output=True, text=True)
+                                "--out", str(one / f"out{i}.csv"), *model_args], cwd=REPO,
+                               capture_output=True, text=True)
             cold.append(time.perf_counter() - t1)
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cold_cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)

@@ -1,0 +1,92 @@
+"""The fast prediction paths give exactly what the plain ones give (bit for bit): the seed-term
+scan by cached pieces of text, lemmas as word lists, the linear scores accumulated block by
+block, and the part files of ``classify tag`` (one per chunk)."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import numpy as np
+import pytest
+
+from classify.features import LemmaFeatures, SeedTermCounts, parse_term, to_matrix
+from classify.model import ModelConfig, TopicClassifier, training_arrays
+from classify.preprocess import DutchLemmatizer
+from classify.tagging import PartStore, write_parts
+from classify.topics import TOPICS
+
+from model_data import synthetic_df
+
+TERMS = sorted({parse_term(t)[0] for tp in TOPICS for t in tp.terms})
+WORDS = TERMS + ["de", "van", "landen", "herkomst", "grens", "aan", "te", "keren", "Terugkeer", "GRENS",
+                 "İstanbul", "ΟΔΟΣ", "EU-", "x_", "2021", "(zie", "crisis", ""]
+SEPARATORS = [" ", "  ", "\n", " \n ", "", "-", "\t", ". ", ", ", "\u00a0"]
+
+
+def _texts(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(0, 20)):
+            w = rng.choice(WORDS)
+            w = w.upper() if rng.random() < 0.15 else w
+            parts += [w, rng.choice(SEPARATORS)]
+        out.append("".join(parts))
+    return out
+
+
+@pytest.mark.parametrize("word_start", [False, True])
+def test_scan_by_pieces_equals_whole_text_scan(word_start):
+    texts = _texts(3000) + ["Landen van herkomst en de grens met Duitsland", "terug  te keren", ""]
+    fast = SeedTermCounts(word_start=word_start).fit(None)
+    slow = SeedTermCounts(word_start=word_start).fit(None)
+    compiled = slow._patterns()
+    slow._compiled = compiled[:3] + (None,) + compiled[4:]  # no pieces: every text searched whole
+    for batch in (texts, texts[::-1]):  # the second pass runs on a warm piece cache
+        counts_f, hits_f = fast.scan(batch, terms=True)
+        counts_s, hits_s = slow.scan(batch, terms=True)
+        assert np.array_equal(counts_f, counts_s)
+        # the same sets, built in the same order (the lexicon multiplies in iteration order)
+        assert [[list(s) for s in row] for row in hits_f] == [[list(s) for s in row] for row in hits_s]
+    assert fast.scan(["de landen van herkomst"])[0].sum() == 1
+    assert "_compiled" not in vars(pickle.loads(pickle.dumps(fast)))  # the piece cache is not saved
+
+
+def test_token_lists_are_the_split_lemma_strings():
+    texts = _texts(500, seed=1) + ["Kent u het bericht 'Huizen gesloten'? Ja.", None, ""]
+    a, b = DutchLemmatizer().fit(texts), DutchLemmatizer().fit(texts)
+    assert b.token_lists(texts) == [s.split() for s in a.transform(texts)]
+    assert b.token_lists(texts[::-1]) == [s.split() for s in a.transform(texts[::-1])]
+    docs = [" ".join(t) for t in b.token_lists(texts)]
+    got, want = LemmaFeatures._doc_word_splits(b.token_lists(texts)), LemmaFeatures._doc_word(docs)
+    assert list(got[1]) == list(want[1])
+    for attr in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got[0], attr), getattr(want[0], attr))
+
+
+def test_block_scores_equal_the_stacked_design():
+    df = synthetic_df()
+    config = ModelConfig(char_max_features=2000)
+    X, Y, _, _, weight = training_arrays(df, config)
+    est = TopicClassifier(config).fit(X, Y, sample_weight=weight)
+    items = to_matrix([{"text": t, "doc_title": "Brief over migratie", "heading": ""} for t in _texts(300, seed=2)])
+    for rows in (X, items, items[:1]):
+        scan = est._scan(rows)
+        assert est._design_blocks(rows, scan) is not None  # the fast path is the one tested
+        assert np.array_equal(est._model_proba(rows, scan), est.clf_.predict_proba(est._design(rows, scan)))
+
+
+def test_part_files_hold_a_chunk_and_resume_reads_them(tmp_path):
+    root = tmp_path / "o.csv.parts"
+    store = PartStore(root, "m", resume=False)
+    docs = [{"sha": f"{i:02d}" * 32, "path": f"{i}.txt", "doc": {"title": None, "date": None, "reference": None},
+             "segments": [{"index": 1}], "scores": [[0.5]], "labels": [[]]} for i in range(3)]
+    f = write_parts(root, docs)
+    assert f.read_text(encoding="utf-8").count("\n") == 3 and len(list(root.glob("*.jsonl"))) == 1
+    # a torn last line (power loss): that document is not done, the others are
+    f.write_bytes(f.read_bytes()[:-20])
+    again = PartStore(root, "m", resume=True)
+    assert [again.has(d["sha"]) for d in docs] == [True, True, False]
+    assert again.load(docs[1]["sha"])["segments"] == [{"index": 1}] and again.load(docs[2]["sha"]) is None
