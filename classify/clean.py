@@ -68,6 +68,7 @@ _ADDRESS = re.compile(
     r"https?://\S+|[A-Z][a-zà-ÿ]+(?:straat|markt|plein|weg|laan|gracht|kade|hof|park|singel)"
     r"\s+\d+[a-z]?(?:\s+\d{4})?|(?:T|F|E)\s+\S+@?\S*|Contactpersoon\b.*)\s*$")
 _URL_ONLY = re.compile(r"^\s*(?:<)?(?:https?://|www\.)\S+\s*$")
+_URL_HEADS = frozenset("<hw")  # the first non-space character of a _URL_ONLY line
 _SUP_FOOTNOTE = re.compile(rf"^\s*[{_SUPERSCRIPTS}]+\s+\S")
 _PAREN_FOOTNOTE = re.compile(r"^\s*(\d{1,3})\)\s+\S")
 _PLAIN_FOOTNOTE = re.compile(r"^(\d{1,3})\s+(?=\S)(?!(?:%|procent|euro|jaar|maanden|dagen)\b)")
@@ -330,10 +331,10 @@ def _mark_repeated_blocks(lines: list[str], blocks: list[tuple[int, int]],
     """Short blocks seen on three or more pages (running headers/footers) are furniture."""
     keys = []
     for a, z in blocks:
-        kept = [lines[i].strip() for i in range(a, z) if drop[i] is None]
-        if not kept or len(kept) > 4:
+        if not 0 < drop[a:z].count(None) <= 4:  # nothing kept, or too long for a header/footer
             keys.append(None)
             continue
+        kept = [lines[i].strip() for i in range(a, z) if drop[i] is None]
         joined = "\n".join(kept)
         if (len(joined) > 200 or _ENDS_PUNCT.search(kept[-1]) or _LABEL_LIKE.match(kept[0])
                 or not (len(kept) >= 2 or any(c.isdigit() for c in joined))):
@@ -348,6 +349,8 @@ def _mark_repeated_blocks(lines: list[str], blocks: list[tuple[int, int]],
                     drop[i] = "furniture"
     # Blocks made only of link annotations (bare URLs) are furniture too.
     for a, z in blocks:
+        if drop[a] is None and lines[a].lstrip()[:1] not in _URL_HEADS:
+            continue  # its first line is kept and is not a bare URL (cheap filter)
         if all(drop[i] is not None or _URL_ONLY.match(lines[i]) for i in range(a, z)) and \
                 any(drop[i] is None for i in range(a, z)):
             for i in range(a, z):
@@ -444,16 +447,19 @@ def _ends_mid_sentence(line: str) -> bool:
 
 
 def _rebuild(lines: list[str], drop: list[str | None]) -> tuple[str, list[tuple[str, str]]]:
-    kept = [line.strip() for line, reason in zip(lines, drop) if reason is None and line.strip()]
+    kept: list[str] = []  # the kept non-blank lines, stripped
     # Where paragraph breaks were (blank lines or removed lines between two kept lines).
     gap_before: list[bool] = []
     had_gap = False
     for line, reason in zip(lines, drop):
-        if reason is not None or not line.strip():
-            had_gap = True
-            continue
-        gap_before.append(had_gap)
-        had_gap = False
+        if reason is None:
+            line = line.strip()
+            if line:
+                kept.append(line)
+                gap_before.append(had_gap)
+                had_gap = False
+                continue
+        had_gap = True
     lexicon = None
     out: list[str] = []
     removed: list[tuple[str, str]] = []

@@ -612,9 +612,17 @@ def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str 
 
     if executor is None:
         executor = _start_workers(workers, ref)
+    import sys
+
+    # The executor's manager thread moves the results out of the pipe only while it holds the
+    # GIL, which this thread (tagging a chunk of its own) hands over every switch interval: at
+    # the default 5 ms a result of several pipe buffers took long enough that workers ran dry.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, 0.0005))
     queued_max = 4 * workers
     window_max = 5 * jobs
-    window: deque = deque()  # slots in input order: ["todo", chunk] | ["remote", future] | ["done", results]
+    # Slots in input order: ["todo", chunk] | ["remote", future, chunk] | ["done", results].
+    window: deque = deque()
     source = iter(chunks)
     exhausted = finished = False
     remote = 0
@@ -639,7 +647,7 @@ def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str 
                 slot = next_todo()
                 if slot is None:
                     break
-                slot[:] = ["remote", executor.submit(tag_chunk, slot[1], ref, parts, rows)]
+                slot[:] = ["remote", executor.submit(tag_chunk, slot[1], ref, parts, rows), slot[1]]
                 remote += 1
             if not window:
                 finished = True
@@ -662,12 +670,22 @@ def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str 
                 slot = next_todo()
                 if slot is not None:
                     slot[:] = ["done", tag_chunk(slot[1], ref, parts, rows)]
+                    continue
+                # None left to start (the end of the input, or the window is full): take back
+                # the latest chunk queued for a worker that has not started it yet, if any (at
+                # the end this process would otherwise wait while a worker works its queue).
+                for slot in reversed(window):
+                    if slot[0] == "remote" and slot[1].cancel():
+                        remote -= 1
+                        slot[:] = ["done", tag_chunk(slot[2], ref, parts, rows)]
+                        break
                 else:
                     wait([head[1]], return_when=FIRST_COMPLETED)
     finally:
         for slot in window:
             if slot[0] == "remote":
                 slot[1].cancel()
+        sys.setswitchinterval(switch_interval)
         _stop_workers(executor, kill=not finished)
 
 

@@ -90,3 +90,22 @@ def test_part_files_hold_a_chunk_and_resume_reads_them(tmp_path):
     again = PartStore(root, "m", resume=True)
     assert [again.has(d["sha"]) for d in docs] == [True, True, False]
     assert again.load(docs[1]["sha"])["segments"] == [{"index": 1}] and again.load(docs[2]["sha"]) is None
+
+
+def test_clean_drops_bare_url_blocks_only():
+    """The cheap first-character filter in front of the bare-URL block check: a block of link
+    lines (indented, in angle brackets) is furniture; a block that starts with text, or has a
+    text line after its links, is kept."""
+    from classify.clean import clean_text
+
+    text = ("Vraag 1\nHoeveel aanvragen zijn er?\n\n"
+            " https://www.example.org/a\n<www.example.org/b>\n\n"
+            "Zie https://www.example.org/c\n\n"
+            "https://www.example.org/d\nmet een toelichting\n\n"
+            "Antwoord op vraag 1\nDat zijn er tien.\n")
+    result = clean_text(text)
+    assert "example.org/a" not in result.text and "example.org/b" not in result.text
+    assert "Zie https://www.example.org/c" in result.text
+    assert "https://www.example.org/d\nmet een toelichting" in result.text
+    assert ("furniture", "https://www.example.org/a") in result.removed or \
+        any("example.org/a" in piece for _, piece in result.removed)
