@@ -185,6 +185,25 @@ def test_parallel_jobs_give_identical_output(tmp_path):
     assert outs[1] == outs[2]
 
 
+def test_run_restores_the_garbage_collector(tmp_path):
+    """A run tunes the collector (frozen model, rarer young-generation passes) for its own
+    duration only: callers embedding ``tag`` get their settings back, also after a failure."""
+    import gc
+
+    src = tmp_path / "in"
+    make_corpus(src, 3)
+    before = gc.get_threshold(), gc.get_freeze_count()
+    seen = []
+    for event in tag([src], TagOptions(out=tmp_path / "o" / "s.jsonl", jobs=1)):
+        seen.append(gc.get_threshold()[0])
+    assert seen and seen[-1] != before[0][0]  # tuned while running
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    events = tag([src], TagOptions(out=tmp_path / "o2" / "s.jsonl", jobs=1))
+    next(events)
+    events.close()  # interrupted after the first event
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
 def test_same_content_under_two_names(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
