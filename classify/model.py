@@ -252,9 +252,15 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if self.context_features_ is not None:
             parts.append(cfg.context_weight * self.context_features_.transform(X))
         if cfg.seed_weight > 0:
-            seeds = [np.log1p(scan[0])] + ([np.log1p(scan[1])] if cfg.seed_context else [])
-            parts.append(sp.csr_matrix(cfg.seed_weight * np.hstack(seeds)))
+            parts.append(self._seed_block(scan))
         return sp.hstack(parts, format="csr")
+
+    def _seed_block(self, scan) -> sp.csr_matrix:
+        """The seed-term count features of :meth:`_design`: log counts of the text (and of the
+        context, with ``seed_context``), scaled by ``seed_weight``."""
+        cfg = self._cfg()
+        seeds = [np.log1p(scan[0])] + ([np.log1p(scan[1])] if cfg.seed_context else [])
+        return sp.csr_matrix(cfg.seed_weight * np.hstack(seeds))
 
     def _term_precision(self, hits, Y, cfg: ModelConfig) -> list[dict[str, float]]:
         """Per topic, each seed term's precision on the training rows (rows where it matches that
@@ -356,8 +362,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             splits = [s.split() for s in lemmas.transform(X)]
         blocks = [b.tocsr() for b in steps[1][1].transform_blocks(None, splits)]
         if cfg.seed_weight > 0:
-            seeds = [np.log1p(scan[0])] + ([np.log1p(scan[1])] if cfg.seed_context else [])
-            blocks.append(sp.csr_matrix(cfg.seed_weight * np.hstack(seeds)))
+            blocks.append(self._seed_block(scan))
         if sum(b.shape[1] for b in blocks) != self.clf_.coef_.shape[1]:
             return None
         return blocks
