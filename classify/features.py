@@ -9,10 +9,8 @@ idf weights never see a held-out document. Input rows are 2-column object arrays
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from itertools import chain, compress
 from collections.abc import Mapping, Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,27 +19,20 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.pipeline import Pipeline
 
 from classify.preprocess import DutchLemmatizer
-
-TEXT, CONTEXT = 0, 1
-
-
-def context_of(item: Mapping) -> str:
-    """Document title and section heading as one short text."""
-    return " \n ".join(str(item.get(k) or "") for k in ("doc_title", "heading") if item.get(k))
-
-
-def to_matrix(items) -> np.ndarray:
-    """Items (mappings with ``text`` and optional ``doc_title``/``heading``, or a DataFrame with
-    those columns) → an ``(n, 2)`` object array ``[text, context]``."""
-    if hasattr(items, "to_dict") and hasattr(items, "columns"):
-        items = items.to_dict("records")
-    rows = [(str(it.get("text") or ""), context_of(it)) for it in items]
-    X = np.empty((len(rows), 2), dtype=object)
-    for i, (text, context) in enumerate(rows):
-        X[i, TEXT] = text
-        X[i, CONTEXT] = context
-    return X
-
+from classify.scoring import (  # noqa: F401 - context_of, to_matrix: re-exported
+    CONTEXT,
+    TEXT,
+    NgramRows,
+    context_of,
+    doc_word_counts,
+    tfidf_l2,
+    to_matrix,
+)
+from classify.seedterms import (  # noqa: F401 - parse_term and trie_regex: re-exported
+    SeedTermScanner,
+    parse_term,
+    trie_regex,
+)
 
 def split_lemmas(doc: str) -> list[str]:
     """Analyzer for lemma strings (module-level function, so pipelines pickle)."""
@@ -74,73 +65,7 @@ class LemmaTfidf(TfidfVectorizer):
         return self
 
 
-def trie_regex(terms) -> str:
-    """A regex matching any of ``terms`` (longest first), shaped as a trie so the engine branches
-    on each next character instead of trying every term in turn."""
-    trie: dict = {}
-    for t in terms:
-        node = trie
-        for ch in t:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node) -> str:
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
-
-
-def _anchors(multi):
-    """Where to look for terms with spaces, by a piece (space-delimited) of text: each term is
-    looked for only near its longest (rarest) word, which must end a piece (first word), be a
-    whole piece (middle word) or start one (last word). Returns ``(ending, equal, starting)``:
-    words that end a piece where a term starts at ``len(piece) - len(word)``; piece → offsets
-    (negative) of term starts for a middle word; ``(word, offset)`` for a last word."""
-    ending, equal, starting = set(), {}, set()
-    for term in multi:
-        words = term.split(" ")
-        k = max(range(len(words)), key=lambda i: (len(words[i]), -i))
-        back = -(sum(len(w) for w in words[:k]) + k)  # term start, relative to the anchor word
-        if k == 0:
-            ending.add(words[0])
-        elif k == len(words) - 1:
-            starting.add((words[k], back))
-        else:
-            equal.setdefault(words[k], set()).add(back)
-    return sorted(ending), equal, sorted(starting)
-
-
-_UNEVEN = ("uneven",)  # a piece whose length lower-casing changes (truthy, compared by identity)
-_UNSEEN = object()
-
-
-def _word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"  # as regex \\w
-
-
-def parse_term(spec: str) -> tuple[str, bool, bool, bool]:
-    """A registry seed-term spec → ``(text, exclusion, word_start, word_end)``.
-
-    ``"terugkeer"`` matches anywhere (also inside ``EU-terugkeerverordening``); ``"^isis"`` only
-    at the start of a word (not in ``crisis``); ``"wav$"`` only at the end of a word; a leading
-    ``"!"`` makes an exclusion: where it matches, the topic's terms inside it do not count
-    (``"!terugkeerder"`` stops ``terugkeer`` from counting jihadist returnees as return policy).
-    """
-    s = spec.strip().lower()
-    excl = s.startswith("!")
-    s = s[1:] if excl else s
-    start = s.startswith("^")
-    s = s[1:] if start else s
-    end = s.endswith("$") and len(s) > 1
-    s = s[:-1] if end else s
-    return s, excl, start, end
-
-
-class SeedTermCounts(TransformerMixin, BaseEstimator):
+class SeedTermCounts(SeedTermScanner, TransformerMixin, BaseEstimator):
     """Per topic, how often its seed terms occur in each text: ``log1p(count)`` per topic.
 
     Terms are lower-case stems in the syntax of :func:`parse_term` (substring by default, ``^``
@@ -167,192 +92,12 @@ class SeedTermCounts(TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
-    # Pieces of text (see ``_events``) cached per process before the cache is cleared (~7 MB);
-    # the words of a language repeat, so a bounded cache keeps nearly all the hits.
-    _PIECE_CACHE_MAX = 50_000
-
-    def _patterns(self):
-        compiled = getattr(self, "_compiled", None)
-        if compiled is None:
-            # One scan per text with a trie-shaped regex over all topics' term texts (several
-            # times faster than one alternation per topic). The lookahead finds, at every
-            # position, the longest term text; every term matching there is a prefix of it, so per
-            # topic the candidates are looked up once per distinct match (cached) and the longest
-            # one whose word-boundary conditions hold wins, as in one regex per topic.
-            owners: dict[str, list] = {}
-            for j, k in enumerate(self.topics_):
-                for spec in self.terms_[k]:
-                    text, excl, start, end = parse_term(spec)
-                    if text:
-                        owners.setdefault(text, []).append((j, excl, start or self.word_start, end, spec))
-            # Searched for from each position on (``rx.search(low, pos + 1)``) rather than as a
-            # lookahead ``(?=(...))`` tried at every character: the same positions and matches
-            # (the pattern has no anchors; word boundaries are checked on the whole text), but
-            # the engine skips to candidate positions itself.
-            rx = re.compile(trie_regex(owners))
-            # For the scan by pieces (``_events``): terms without a space never cross a space, so
-            # they are found inside each space-delimited piece of a text (cached per piece); a
-            # term with spaces ("landen van herkomst") is matched on the whole text, only at the
-            # positions its longest word points to (``_anchors``).
-            multi = [t for t in owners if " " in t]
-            single = [t for t in owners if " " not in t]
-            bypiece = (re.compile(trie_regex(single)) if single else None,
-                       re.compile(trie_regex(multi)) if multi else None, _anchors(multi))
-            if any(t != t.strip(" ") for t in multi):
-                bypiece = None  # a term starting or ending with a space: scan whole texts only
-            compiled = self._compiled = (rx, owners, {}, bypiece, {})
-        return compiled
-
-    def _candidates(self, match: str):
-        """Per topic, its terms that are prefixes of ``match``, longest first."""
-        rx, owners, cache = self._patterns()[:3]
-        cand = cache.get(match)
-        if cand is None:
-            per: dict[int, list] = {}
-            for i in range(len(match), 0, -1):
-                for j, excl, start, end, spec in owners.get(match[:i], ()):
-                    per.setdefault(j, []).append((i, excl, start, end, spec))
-            cand = cache[match] = list(per.items())
-        return cand
-
-    def counts(self, texts) -> np.ndarray:
-        """Raw match counts, shape ``(n, topics)``."""
-        return self.scan(texts)[0]
-
-    def _piece(self, piece: str):
-        """What a space-free piece of text contributes to a scan: ``None`` (no term starts in
-        it), or ``(starts, heads)``: the offsets where a term without spaces starts with the
-        longest such term there, and the offsets (relative to the piece; negative when in an
-        earlier piece) where a term with spaces may start because its anchor word
-        (:func:`_anchors`) is in this piece. ``_UNEVEN`` when lower-casing changes the piece's
-        length (offsets would not add up; such texts are scanned whole)."""
-        single, _, (ending, equal, starting) = self._compiled[3]
-        low = piece.lower()
-        if len(low) != len(piece):
-            return _UNEVEN
-        starts = []
-        if single is not None:
-            search = single.search
-            m = search(low)
-            while m is not None:
-                pos = m.start()
-                starts.append((pos, m.group()))
-                m = search(low, pos + 1)
-        heads = {len(low) - len(w) for w in ending if low.endswith(w)}
-        heads.update(equal.get(low, ()))
-        heads.update(back for w, back in starting if low.startswith(w))
-        return (tuple(starts), tuple(sorted(heads))) if starts or heads else None
-
-    def _events(self, text: str, low: str, pieces: list[str] | None = None):
-        """The positions where a term starts in ``low`` (``text.lower()``), in order, each with
-        the longest term text starting there: the same as searching ``low`` with the trie regex
-        from every position, assembled from per-piece results (pieces repeat across texts).
-        ``None`` when the text has to be searched whole. ``pieces``: ``text.split(" ")``, when
-        the caller has it already."""
-        bypiece = self._compiled[3]
-        if bypiece is None:
-            return None
-        cache = self._compiled[4]
-        if pieces is None:
-            pieces = text.split(" ")
-        try:
-            infos = list(map(cache.__getitem__, pieces))
-        except KeyError:
-            if len(cache) > self._PIECE_CACHE_MAX:
-                # A new dict rather than clear(): another thread may be reading the old one.
-                cache = {}
-                self._compiled = self._compiled[:4] + (cache,)
-            piece = self._piece
-            infos = []
-            for p in pieces:
-                info = cache.get(p, _UNSEEN)
-                if info is _UNSEEN:
-                    info = cache[p] = piece(p)
-                infos.append(info)
-        events = []
-        at = prev = 0  # ``at``: offset of piece ``prev`` in the text
-        multi = bypiece[1]
-        for i in compress(range(len(pieces)), infos):
-            info = infos[i]
-            if info is _UNEVEN:
-                return None
-            if i > prev:
-                at += sum(map(len, pieces[prev:i])) + i - prev
-                prev = i
-            starts, heads = info
-            if starts:
-                events.extend([(at + pos, found) for pos, found in starts])
-            for pos in heads:
-                m = multi.match(low, at + pos) if at + pos >= 0 else None
-                if m is not None:
-                    # A term with spaces is longer than any term inside the piece at the same
-                    # offset; keep the events in order of position.
-                    pos += at
-                    k = len(events)
-                    while k and events[k - 1][0] >= pos:
-                        k -= 1
-                    if k < len(events) and events[k][0] == pos:
-                        events[k] = (pos, m.group())
-                    else:
-                        events.insert(k, (pos, m.group()))
-        return events
-
-    def scan(self, texts, terms: bool = False, pieces: list[list[str]] | None = None) -> tuple[np.ndarray, list | None]:
-        """Match counts ``(n, topics)`` and, if ``terms``, per text a list per topic of the set of
-        its term specs that matched. ``pieces``: each text split at single spaces
-        (``text.split(" ")``), when the caller has them already."""
-        rx, _, _, _, _ = self._patterns()
-        search = rx.search
-        n_topics = len(self.topics_)
-        out = np.zeros((len(texts), n_topics), dtype=np.float64)
-        hits = [] if terms else None
-        for i, text in enumerate(texts):
-            if terms:
-                found = [set() for _ in range(n_topics)]
-                hits.append(found)
-            text = text or ""
-            low = text.lower()
-            if not low:
-                continue
-            events = self._events(text, low, None if pieces is None else pieces[i])
-            if events is None:
-                events = []
-                m = search(low)
-                while m is not None:
-                    events.append((m.start(), m.group()))
-                    m = search(low, m.start() + 1)
-            if not events:
-                continue
-            row = out[i]
-            ends = [0] * n_topics
-            size = len(low)
-            for pos, match in events:
-                before = pos > 0 and _word_char(low[pos - 1])
-                for j, cands in self._candidates(match):
-                    if pos < ends[j]:
-                        continue
-                    for n, excl, start, end, spec in cands:
-                        if (start and before) or (end and pos + n < size and _word_char(low[pos + n])):
-                            continue
-                        ends[j] = pos + n
-                        if not excl:
-                            row[j] += 1
-                            if terms:
-                                found[j].add(spec)
-                        break
-        return out, hits
-
     def transform(self, X):
         texts = _column(X)
         return np.log1p(self.counts(texts))
 
     def get_feature_names_out(self, input_features=None):
         return np.array([f"seed_{k}" for k in self.topics_], dtype=object)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_compiled", None)
-        return state
 
 
 class LemmaFeatures(TransformerMixin, BaseEstimator):
@@ -389,27 +134,7 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
     @staticmethod
     def _doc_word_splits(splits: list[list[str]]) -> tuple[sp.csr_matrix, np.ndarray]:
         """:meth:`_doc_word` of documents already split into words."""
-        n = len(splits)
-        tokens = list(chain.from_iterable(splits))
-        if not tokens:  # not a single word in the batch
-            return sp.csr_matrix((n, 0)), np.array([], dtype=object)
-        # Ids in order of first occurrence in the batch, as sklearn assigns them; each row's
-        # entries then go in order of id (its ``sort_indices``), with their counts.
-        first = list(dict.fromkeys(tokens))
-        ids = dict(zip(first, range(len(first))))
-        codes = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, splits), dtype=np.int64, count=n))
-        keys, counts = np.unique(rows * len(first) + codes, return_counts=True)
-        nnz = len(keys)
-        dtype = np.int32 if nnz <= np.iinfo(np.int32).max else np.int64
-        indptr = np.zeros(n + 1, dtype=dtype)
-        np.cumsum(np.bincount(keys // len(first), minlength=n), out=indptr[1:])
-        words = sorted(first)
-        rank = np.empty(len(words), dtype=dtype)
-        rank[[ids[w] for w in words]] = np.arange(len(words), dtype=dtype)
-        # Columns renumbered in word order (sklearn's order); entries stay in order of id.
-        C = sp.csr_matrix((counts.astype(np.float64), rank.take(keys % len(first)), indptr), shape=(n, len(first)))
-        return C, np.array(words, dtype=object)
+        return doc_word_counts(splits)
 
     def _char_vectorizer(self, vocabulary=None) -> CountVectorizer:
         return CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), lowercase=False,
@@ -467,36 +192,25 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
                     cols.append(j)
             select = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
             # The products are new matrices: weighted in place (the same arithmetic, no copies).
-            parts.append(_scaled(self.word_tfidf_.transform(C @ select, copy=False), self.word_weight))
+            parts.append(_scaled(self._tfidf(self.word_tfidf_, C @ select), self.word_weight))
         if self.chars_ is not None:
-            word_ngrams = self._word_ngrams(vocab.tolist())
-            parts.append(_scaled(self.char_tfidf_.transform(C @ word_ngrams, copy=False), self.char_weight))
+            word_ngrams = self.ngram_rows().matrix(vocab.tolist())
+            parts.append(_scaled(self._tfidf(self.char_tfidf_, C @ word_ngrams), self.char_weight))
         return parts
 
-    _NGRAM_CACHE_MAX = 200_000
+    @staticmethod
+    def _tfidf(tfidf: TfidfTransformer, X: sp.csr_matrix) -> sp.csr_matrix:
+        if tfidf.norm == "l2" and tfidf.use_idf:
+            return tfidf_l2(X.tocsr(), tfidf.idf_, tfidf.sublinear_tf)  # as tfidf.transform(X, copy=False)
+        return tfidf.transform(X, copy=False)
 
-    def _word_ngrams(self, vocab: list[str]) -> sp.csr_matrix:
-        """``len(vocab)`` × n-grams counts, equal to ``self.chars_.transform(vocab)``, assembled
-        from a per-process cache of each word's row (words repeat across batches, so their
-        n-grams are extracted once). The cache is bounded (cleared when full) and never pickled."""
-        n_cols = len(self.chars_.vocabulary_)
-        if not vocab:
-            return sp.csr_matrix((0, n_cols))
-        cache = self.__dict__.get("_ngram_rows")
-        if cache is None or len(cache) > self._NGRAM_CACHE_MAX:
-            cache = self.__dict__["_ngram_rows"] = {}
-        new = [w for w in vocab if w not in cache]
-        if new:
-            M = self.chars_.transform(new).tocsr()
-            for i, w in enumerate(new):
-                a, b = M.indptr[i], M.indptr[i + 1]
-                cache[w] = (M.indices[a:b], M.data[a:b])
-        rows = [cache[w] for w in vocab]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum([len(r[0]) for r in rows], out=indptr[1:])
-        indices = np.concatenate([r[0] for r in rows])
-        data = np.concatenate([r[1] for r in rows])
-        return sp.csr_matrix((data, indices, indptr), shape=(len(vocab), n_cols))
+    def ngram_rows(self) -> NgramRows:
+        """The character n-gram rows of words in this model's n-gram vocabulary, with a
+        per-process cache of each word's row (never pickled)."""
+        rows = self.__dict__.get("_ngram_rows")
+        if rows is None:
+            rows = self._ngram_rows = NgramRows(self.chars_.vocabulary_, tuple(self.char_ngram_range))
+        return rows
 
     def __getstate__(self):
         state = super().__getstate__()

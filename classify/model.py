@@ -42,6 +42,16 @@ from sklearn.linear_model import LogisticRegression
 
 from classify.errors import ClassifyError
 from classify.features import SeedTermCounts, build_context_features, build_text_features, to_matrix
+from classify.scoring import (
+    Scorer,
+    as_matrix,
+    blend,
+    is_short,
+    lexicon_scores,
+    rescale_short,
+    scan_rows,
+    seed_block,
+)
 from classify.topics import TOPIC_KEYS, example_rows
 
 
@@ -232,19 +242,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     # -- parts -------------------------------------------------------------------------------------
     def _scan(self, X, pieces=None) -> tuple[np.ndarray, np.ndarray, list]:
         """Seed-term counts of text and context (registry topic order) and, per row and topic, the
-        set of terms found in either. Contexts repeat (one title per document): scanned once each.
-        ``pieces``: the texts split at single spaces, if the caller has them."""
-        counts_t, hits_t = self.lexicon_.scan(X[:, 0], terms=True, pieces=pieces)
-        uniq = list(dict.fromkeys(X[:, 1].tolist()))
-        counts_u, hits_u = self.lexicon_.scan(uniq, terms=True)
-        where = {c: i for i, c in enumerate(uniq)}
-        idx = [where[c] for c in X[:, 1].tolist()]
-        counts_c = counts_u[idx] if len(idx) else np.zeros_like(counts_t)
-        # ``a | b`` for every topic; when the context found nothing, ``a | set()`` is ``a.copy()``
-        # (the same set, built the same way) and an empty ``a`` can be kept as it is.
-        hits = [[a | b for a, b in zip(t, u)] if any(u) else [a.copy() if a else a for a in t]
-                for t, u in zip(hits_t, (hits_u[i] for i in idx))]
-        return counts_t, counts_c, hits
+        set of terms found in either (:func:`classify.scoring.scan_rows`)."""
+        return scan_rows(self.lexicon_, X, pieces)
 
     def _design(self, X, scan) -> sp.csr_matrix:
         cfg = self._cfg()
@@ -256,11 +255,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return sp.hstack(parts, format="csr")
 
     def _seed_block(self, scan) -> sp.csr_matrix:
-        """The seed-term count features of :meth:`_design`: log counts of the text (and of the
-        context, with ``seed_context``), scaled by ``seed_weight``."""
+        """The seed-term count features of :meth:`_design` (:func:`classify.scoring.seed_block`)."""
         cfg = self._cfg()
-        seeds = [np.log1p(scan[0])] + ([np.log1p(scan[1])] if cfg.seed_context else [])
-        return sp.csr_matrix(cfg.seed_weight * np.hstack(seeds))
+        return seed_block(scan, cfg.seed_weight, cfg.seed_context)
 
     def _term_precision(self, hits, Y, cfg: ModelConfig) -> list[dict[str, float]]:
         """Per topic, each seed term's precision on the training rows (rows where it matches that
@@ -281,18 +278,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def _lexicon(self, hits) -> np.ndarray:
-        prior = self._cfg().lexicon_prior_precision
-        S = np.zeros((len(hits), len(self.lexicon_.topics_)))
-        for i, row in enumerate(hits):
-            for j, terms in enumerate(row):
-                if terms:
-                    prec = self.term_precision_[j]
-                    miss = 1.0
-                    for t in terms:
-                        miss *= 1.0 - prec.get(t, prior)
-                    S[i, j] = 1.0 - miss
         order = [self.lexicon_.topics_.index(k) for k in self.classes_]
-        return S[:, order]
+        return lexicon_scores(hits, self.term_precision_, self._cfg().lexicon_prior_precision, order)
 
     # -- scores ------------------------------------------------------------------------------------
     def lexicon_scores(self, X) -> np.ndarray:
@@ -305,67 +292,11 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         """The two scores that ``predict_proba`` blends: regression probabilities and lexicon
         scores, ``(n, labels)`` each (one scan of the seed terms for both)."""
         X = _as_matrix(X)
-        # The texts split at single spaces, once for the seed-term scan and the lemmatizer.
-        pieces = [("" if t is None else str(t)).split(" ") for t in X[:, 0]]
-        scan = self._scan(X, pieces)
-        return self._model_proba(X, scan, pieces), self._lexicon(scan[2])
-
-    def _model_proba(self, X, scan, pieces=None) -> np.ndarray:
-        """``self.clf_.predict_proba(self._design(X, scan))``, computed without assembling the
-        design matrix when its blocks allow: the linear scores are accumulated block by block
-        (word, character, seed features) with scipy's own kernel for ``F @ coef.T``, in the order
-        in which it walks a row of the stacked matrix, so the sums are the same to the last bit;
-        the two copies of every row into one matrix (``hstack``) are skipped."""
-        blocks = self._design_blocks(X, scan, pieces)
-        if blocks is None:
-            return self.clf_.predict_proba(self._design(X, scan))
-        from scipy.sparse import _sparsetools
-        from scipy.special import expit
-
-        coef = self.clf_.coef_
-        n, k = len(X), coef.shape[0]
-        scores = np.zeros((n, k), dtype=np.float64)
-        flat = scores.ravel()  # a view: the kernel adds into ``scores``
-        start = 0
-        for B in blocks:
-            width = B.shape[1]
-            W = np.ascontiguousarray(coef[:, start:start + width].T, dtype=np.float64)
-            indices = B.indices.astype(B.indptr.dtype, copy=False)
-            _sparsetools.csr_matvecs(n, width, k, B.indptr, indices, B.data, W.ravel(), flat)
-            start += width
-        return expit(scores + self.clf_.intercept_)
-
-    def _design_blocks(self, X, scan, pieces=None):
-        """The blocks of :meth:`_design` (same matrices, not stacked), or None when this model's
-        parts are not the ones :meth:`_model_proba` knows how to score block by block."""
-        from classify.features import ColumnLemmas, LemmaFeatures
-
-        cfg = self._cfg()
-        steps = getattr(self.text_features_, "steps", None)
-        if (self.context_features_ is not None or not isinstance(self.clf_, LinearOneVsRest)
-                or not steps or len(steps) != 2 or type(steps[0][1]) is not ColumnLemmas
-                or type(steps[1][1]) is not LemmaFeatures):
-            return None
-        try:
-            from scipy.sparse import _sparsetools
-
-            _sparsetools.csr_matvecs  # noqa: B018 - a private kernel; without it, the plain path
-        except (ImportError, AttributeError):
-            return None
-        lemmas = steps[0][1]
-        token_lists = getattr(lemmas.lemmatizer_, "token_lists", None)
-        # The lemmatised texts come split into words: the same words as splitting the strings
-        # that ``lemmas.transform`` would give, without joining and splitting them again.
-        if token_lists is not None:
-            splits = token_lists(X[:, lemmas.column], pieces if lemmas.column == 0 else None)
-        else:
-            splits = [s.split() for s in lemmas.transform(X)]
-        blocks = [b.tocsr() for b in steps[1][1].transform_blocks(None, splits)]
-        if cfg.seed_weight > 0:
-            blocks.append(self._seed_block(scan))
-        if sum(b.shape[1] for b in blocks) != self.clf_.coef_.shape[1]:
-            return None
-        return blocks
+        scorer = Scorer.of(self)
+        if scorer is not None:
+            return scorer.components(X)
+        scan = self._scan(X)
+        return self.clf_.predict_proba(self._design(X, scan)), self._lexicon(scan[2])
 
     def model_scores(self, X) -> np.ndarray:
         """Probabilities of the logistic regression alone."""
@@ -377,44 +308,25 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if len(X) == 0:
             return np.zeros((0, len(self.classes_)))
         p_model, p_lex = self.components(X)
-        w = self.blend_weights_
-        p = (1 - w) * p_model + w * p_lex
-        p = self._rescale_short(X, p)
-        empty = np.array([not (t or "").strip() for t in X[:, 0]])
-        if empty.any():
-            p[empty] = 0.0  # no text, no evidence: never label an empty segment
-        return p
+        return blend(p_model, p_lex, self.blend_weights_, X[:, 0], self.is_short(X), self.thresholds_,
+                     getattr(self, "short_thresholds_", None))
 
     def predict(self, X) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
     def is_short(self, X) -> np.ndarray:
         """Rows whose text is shorter than ``config.short_text_chars`` (all False when 0)."""
-        X = _as_matrix(X)
-        n = self._cfg().short_text_chars
-        return np.array([len((t or "").strip()) < n for t in X[:, 0]], dtype=bool) if n else np.zeros(len(X), bool)
+        return is_short(_as_matrix(X)[:, 0], self._cfg().short_text_chars)
 
     def _rescale_short(self, X, p: np.ndarray) -> np.ndarray:
         """Map scores of short texts so that their own tuned threshold lands on the general one.
 
         Short texts (a question without its answer, "Kent u het bericht …?") carry fewer words
         and seed terms, so their scores run lower; a monotone piecewise-linear map per topic
-        (0 → 0, short threshold → threshold, 1 → 1) lets one threshold per topic serve both.
+        (0 → 0, short threshold → threshold, 1 → 1) lets one threshold per topic serve both
+        (:func:`classify.scoring.rescale_short`).
         """
-        t_short = getattr(self, "short_thresholds_", None)
-        if t_short is None:
-            return p
-        short = self.is_short(X)
-        if not short.any():
-            return p
-        t = self.thresholds_
-        q = p[short]
-        low = q <= t_short
-        up = np.where(low, q * t / np.maximum(t_short, 1e-9),
-                      t + (q - t_short) * (1 - t) / np.maximum(1 - t_short, 1e-9))
-        p = p.copy()
-        p[short] = np.clip(up, 0.0, 1.0)
-        return p
+        return rescale_short(p, self.is_short(X), self.thresholds_, getattr(self, "short_thresholds_", None))
 
 
 class LinearOneVsRest(ClassifierMixin, BaseEstimator):
@@ -455,9 +367,7 @@ class LinearOneVsRest(ClassifierMixin, BaseEstimator):
 
 
 def _as_matrix(X) -> np.ndarray:
-    if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == 2:
-        return X
-    return to_matrix(X)
+    return as_matrix(X)
 
 
 def label_matrix(y, labels: Sequence[str]) -> np.ndarray:

@@ -186,9 +186,9 @@ _MODEL_CACHE: dict[ModelRef, object] = {}
 def _worker_model(ref: ModelRef):
     model = _MODEL_CACHE.get(ref)
     if model is None:
-        from classify.artifacts import load_model
+        from classify.artifacts import load_scorer
 
-        model = load_model(ref.path)
+        model = load_scorer(ref.path)
         if model.id != ref.id:
             raise ClassifyError(f"{ref.path}: model changed during the run (was {ref.id}, now {model.id})")
         _MODEL_CACHE.clear()
@@ -781,7 +781,7 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
     Raises ClassifyError when nothing can be done (no inputs, bad model, unwritable output);
     a document that fails becomes an error record in ``errors.jsonl`` instead.
     """
-    from classify.artifacts import load_model
+    from classify.artifacts import load_scorer
     from classify.pipeline import iter_paths
 
     t0 = time.perf_counter()
@@ -793,7 +793,7 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
 
     model_dir = Path(options.model) if options.model is not None else default_model_dir()
     ref = ModelRef(str(model_dir), str(read_card(model_dir).get("id", "")))
-    model = load_model(model_dir)
+    model = load_scorer(model_dir)  # scores as the model does, without importing scikit-learn
     if model.id != ref.id:
         raise ClassifyError(f"{model_dir}: the model card changed while loading; try again")
     _MODEL_CACHE.clear()

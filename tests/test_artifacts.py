@@ -66,6 +66,47 @@ def test_load_gives_identical_scores(saved, result):
     assert model.thresholds == result.thresholds
 
 
+def test_scorer_is_exported_once_and_scores_like_the_model(saved, tmp_path, monkeypatch):
+    """``classify tag`` loads models with ``load_scorer``: the scorer is exported into the cache
+    on first use; later loads unpickle it without scikit-learn; both score exactly as the model."""
+    import subprocess
+    import sys
+
+    from classify.scoring import Scorer
+
+    monkeypatch.setenv("CLASSIFY_CACHE_DIR", str(tmp_path / "cache"))
+    want = load_model(saved.path).predict_scores(ITEMS)
+    first = artifacts.load_scorer(saved.path)
+    assert isinstance(first.estimator, Scorer) and first.id == saved.id and first.thresholds == saved.thresholds
+    np.testing.assert_array_equal(first.predict_scores(ITEMS), want)
+    [cached] = (tmp_path / "cache" / "scorers").iterdir()
+    code = ("import json, sys\n"
+            "from classify.artifacts import load_scorer\n"
+            f"m = load_scorer({str(saved.path)!r})\n"
+            f"print(json.dumps([type(m.estimator).__name__, m.predict_scores({ITEMS!r}).tolist(),\n"
+            "                  [k for k in sys.modules if k.split('.')[0] == 'sklearn']]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    kind, scores, sklearn_modules = json.loads(out)
+    assert kind == "Scorer" and sklearn_modules == []
+    np.testing.assert_array_equal(np.array(scores), want)
+    # a damaged cache file is exported again; a model file that no longer matches its card is refused
+    cached.write_bytes(b"not a pickle")
+    np.testing.assert_array_equal(artifacts.load_scorer(saved.path).predict_scores(ITEMS), want)
+    assert cached.read_bytes() != b"not a pickle"
+    (saved.path / "model.joblib").write_bytes((saved.path / "model.joblib").read_bytes() + b"x")
+    with pytest.raises(ModelError, match="sha256 does not match"):
+        artifacts.load_scorer(saved.path)
+
+
+def test_scorer_without_a_writable_cache_still_scores(saved, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("CLASSIFY_CACHE_DIR", str(blocker))
+    model = artifacts.load_scorer(saved.path)
+    np.testing.assert_array_equal(model.predict_scores(ITEMS), load_model(saved.path).predict_scores(ITEMS))
+
+
 def test_predict_keeps_order_and_empty_text_gets_no_labels(saved):
     model = load_model(saved.path)
     preds = model.predict(ITEMS)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pickle
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ import pytest
 from classify.features import LemmaFeatures, SeedTermCounts, parse_term, to_matrix
 from classify.model import ModelConfig, TopicClassifier, training_arrays
 from classify.preprocess import DutchLemmatizer
+from classify.scoring import NgramRows, Scorer, tfidf_l2
 from classify.tagging import PartStore, write_parts
 from classify.topics import TOPICS
 
@@ -21,6 +25,7 @@ from model_data import synthetic_df
 TERMS = sorted({parse_term(t)[0] for tp in TOPICS for t in tp.terms})
 WORDS = TERMS + ["de", "van", "landen", "herkomst", "grens", "aan", "te", "keren", "Terugkeer", "GRENS",
                  "İstanbul", "ΟΔΟΣ", "EU-", "x_", "2021", "(zie", "crisis", ""]
+REPO = Path(__file__).resolve().parents[1]
 SEPARATORS = [" ", "  ", "\n", " \n ", "", "-", "\t", ". ", ", ", "\u00a0"]
 
 
@@ -48,7 +53,7 @@ def test_scan_by_pieces_equals_whole_text_scan(word_start):
         counts_f, hits_f = fast.scan(batch, terms=True)
         counts_s, hits_s = slow.scan(batch, terms=True)
         assert np.array_equal(counts_f, counts_s)
-        # the same sets, built in the same order (the lexicon multiplies in iteration order)
+        # the same sets, built in the same order
         assert [[list(s) for s in row] for row in hits_f] == [[list(s) for s in row] for row in hits_s]
     assert fast.scan(["de landen van herkomst"])[0].sum() == 1
     assert "_compiled" not in vars(pickle.loads(pickle.dumps(fast)))  # the piece cache is not saved
@@ -72,10 +77,50 @@ def test_block_scores_equal_the_stacked_design():
     X, Y, _, _, weight = training_arrays(df, config)
     est = TopicClassifier(config).fit(X, Y, sample_weight=weight)
     items = to_matrix([{"text": t, "doc_title": "Brief over migratie", "heading": ""} for t in _texts(300, seed=2)])
+    scorer = Scorer.of(est)
+    assert scorer is not None  # the fast path is the one tested
     for rows in (X, items, items[:1]):
         scan = est._scan(rows)
-        assert est._design_blocks(rows, scan) is not None  # the fast path is the one tested
-        assert np.array_equal(est._model_proba(rows, scan), est.clf_.predict_proba(est._design(rows, scan)))
+        assert np.array_equal(scorer.model_proba(rows, scan), est.clf_.predict_proba(est._design(rows, scan)))
+
+
+def test_tfidf_and_ngram_rows_equal_scikit_learn():
+    """The scorer's TF-IDF weighting and character n-gram rows are scikit-learn's, bit for bit."""
+    texts = [" ".join(t) for t in DutchLemmatizer().token_lists(_texts(400, seed=3))]
+    feats = LemmaFeatures(char_max_features=3000).fit(texts)
+    C, vocab = LemmaFeatures._doc_word(texts)
+    words = vocab.tolist() + ["a", "ab", "terugkeerverordening", "x_y"]
+    got, want = NgramRows(feats.chars_.vocabulary_, feats.char_ngram_range).matrix(words), feats.chars_.transform(words)
+    for attr in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, attr), getattr(want, attr))
+    counts = C @ feats.chars_.transform(vocab.tolist())
+    got, want = tfidf_l2(counts.copy(), feats.char_tfidf_.idf_, True), feats.char_tfidf_.transform(counts)
+    assert got.nnz > 0
+    for attr in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, attr), getattr(want, attr))
+
+
+def test_exported_scorer_scores_like_the_model_without_scikit_learn(tmp_path):
+    """``classify tag`` scores with the exported scorer: a process that unpickles it never
+    imports scikit-learn and gets the classifier's scores exactly."""
+    df = synthetic_df()
+    config = ModelConfig(char_max_features=2000)
+    X, Y, _, _, weight = training_arrays(df, config)
+    est = TopicClassifier(config).fit(X, Y, sample_weight=weight)
+    est.short_thresholds_ = np.full(len(est.classes_), 0.3)  # the short-text map is exercised too
+    rows = to_matrix([{"text": t, "doc_title": "Brief over migratie", "heading": ""} for t in _texts(300, seed=4)])
+    (tmp_path / "scorer.pkl").write_bytes(pickle.dumps(Scorer.export(est)))
+    np.save(tmp_path / "rows.npy", rows, allow_pickle=True)
+    code = (
+        "import pickle, sys, numpy as np\n"
+        f"s = pickle.loads(open({str(tmp_path / 'scorer.pkl')!r}, 'rb').read())\n"
+        f"p = s.predict_proba(np.load({str(tmp_path / 'rows.npy')!r}, allow_pickle=True))\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'sklearn'], 'scikit-learn imported'\n"
+        f"np.save({str(tmp_path / 'p.npy')!r}, p)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    # (bit for bit although the other process hashes strings differently: sets of terms are
+    # multiplied out in sorted order)
+    assert np.array_equal(np.load(tmp_path / "p.npy"), est.predict_proba(rows))
 
 
 def test_part_files_hold_a_chunk_and_resume_reads_them(tmp_path):

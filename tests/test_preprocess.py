@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from classify import preprocess
+from classify import lemmas, preprocess
 from classify.preprocess import NUMBER_TOKEN, DutchLemmatizer
 
 TEXTS = [
@@ -63,7 +63,7 @@ def test_pickles_without_spacy_objects_and_gives_same_output():
 def test_streams_in_order_across_batches_and_cache_resets(monkeypatch):
     texts = [f"Bericht nummer {i} over uitzetting van vreemdelingen en terugkeer." for i in range(7)] + TEXTS
     expected = DutchLemmatizer(batch_size=64).fit_transform(texts)
-    monkeypatch.setattr(preprocess, "MAX_CACHED_TOKENS", 5)  # force tokenizer/cache rebuilds
+    monkeypatch.setattr(lemmas, "MAX_CACHED_TOKENS", 5)  # force tokenizer/cache rebuilds
     assert DutchLemmatizer(batch_size=2).fit_transform(texts) == expected
 
 
