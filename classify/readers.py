@@ -24,23 +24,28 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".html", ".htm", ".pdf", ".docx")
 _FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
 
 
-def read(path: str | Path) -> Document:
+def read(path: str | Path, data: bytes | None = None) -> Document:
     """Read one source file into a ``Document`` with ``text == raw_text``.
 
     Raises ``ReadError`` (message: ``<path>: <reason>``) for a missing file, a directory, an
-    unsupported suffix, an empty, binary, corrupt, encrypted or text-less file.
+    unsupported suffix, an empty, binary, corrupt, encrypted or text-less file. ``data``: the
+    file's bytes, when the caller has read them already (``classify tag`` hashes them).
     """
     path = Path(path)
-    if path.is_dir():
-        raise ReadError(f"{path}: is a directory, not a file (give the files in it, "
-                        "or use a CLI command, which walks directories)")
-    if not path.exists():
-        raise ReadError(f"{path}: no such file")
+    if data is None:
+        if path.is_dir():
+            raise ReadError(f"{path}: is a directory, not a file (give the files in it, "
+                            "or use a CLI command, which walks directories)")
+        if not path.exists():
+            raise ReadError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix not in _FORMATS:
         raise ReadError(f"{path}: unsupported file type {suffix or '(no suffix)'!r} "
                         f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
-    data = _read_bytes(path)
+    if data is None:
+        data = _read_bytes(path)
+    elif not data:
+        raise ReadError(f"{path}: empty file (0 bytes)")
     fmt = _FORMATS[suffix]
     removed: list[tuple[str, str]] = []
     if fmt == "txt":
