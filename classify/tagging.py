@@ -34,6 +34,7 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -302,9 +303,17 @@ def _output_rows(result: dict, path: str, model, docs: bool, tasks: bool) -> dic
     return out
 
 
-def _tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef) -> list[dict]:
+class Segmented(list):
+    """A chunk whose documents are segmented already (by the head start, :class:`_HeadStart`):
+    the :func:`_segment_document` results, in order; :func:`tag_chunk` predicts them."""
+
+
+def _tag_chunk(items: Sequence[tuple[str, str]] | Segmented, ref: ModelRef) -> list[dict]:
     model = _worker_model(ref)
-    results = [_segment_document(path, sha) for path, sha in items]
+    if isinstance(items, Segmented):
+        results = list(items)
+    else:
+        results = [_segment_document(path, sha) for path, sha in items]
     ok = [r for r in results if "error" not in r]
     batch = [it for r in ok for it in _items(r)]
     try:
@@ -586,6 +595,80 @@ def _stop_workers(executor, kill: bool) -> None:
     executor.shutdown(wait=not kill, cancel_futures=True)
 
 
+class _HeadStart:
+    """Segments the first chunks of a run in a forked process while this one imports the
+    libraries and loads the model (~1 s during which the second core would otherwise idle);
+    :meth:`finish` then hands over the chunks segmented so far, to be predicted like any other.
+
+    The child is forked before any of the heavy libraries are loaded (it stays small), only
+    reads, cleans and segments, and sends each chunk's results when the chunk is complete; a
+    chunk it has not finished when asked to stop (or cannot finish: it is killed after a short
+    wait, say on a pathological PDF) is simply done again by the workers. So it can save time
+    but never lose or duplicate a document."""
+
+    MAX_CHUNKS = 8  # bounds the memory held for the hand-over
+    WAIT = 0.5  # seconds to wait at the hand-over for the chunk in progress
+
+    def __init__(self, chunks: list[list]):
+        import multiprocessing
+        import threading
+
+        ctx = multiprocessing.get_context("fork")
+        self._conn, send = ctx.Pipe(duplex=False)
+        self._stop = ctx.Event()
+        self._proc = ctx.Process(target=_head_start_main, args=(chunks[:self.MAX_CHUNKS], send, self._stop),
+                                 name="classify-head-start", daemon=True)
+        self._proc.start()
+        send.close()
+        self._done: list[Segmented] = []
+        self._thread = threading.Thread(target=self._collect, name="head-start-results", daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        try:
+            while True:
+                results = self._conn.recv()
+                if results is None:
+                    return
+                self._done.append(Segmented(results))
+        except (EOFError, OSError):  # the child ended (or was killed)
+            return
+
+    def finish(self) -> list[Segmented]:
+        """Stop the child; the chunks it completed, in order (the first ``len(...)`` chunks)."""
+        self._stop.set()
+        self._thread.join(self.WAIT)
+        if self._thread.is_alive():
+            self._proc.kill()
+            self._thread.join()
+        self._proc.join()
+        self._conn.close()
+        return self._done
+
+    def cancel(self) -> None:
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+        self._conn.close()
+
+
+def _head_start_main(chunks: list[list], conn, stop) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        for chunk in chunks:
+            if stop.is_set():
+                break
+            conn.send([_segment_document(path, sha) for path, sha in chunk])
+        conn.send(None)
+    except BaseException:  # noqa: BLE001 - whatever happens, the parent redoes what is missing
+        pass
+    finally:
+        conn.close()
+
+
 def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str | None = None,
                    n_chunks: int | None = None, started: list | None = None,
                    rows: tuple[bool, bool] | None = None) -> Iterator[list[dict]]:
@@ -798,28 +881,42 @@ def tag(inputs: Sequence[str | Path], options: TagOptions) -> Iterator[Started |
 
     model_dir = Path(options.model) if options.model is not None else default_model_dir()
     ref = ModelRef(str(model_dir), str(read_card(model_dir).get("id", "")))
-    model = load_scorer(model_dir)  # scores as the model does, without importing scikit-learn
-    if model.id != ref.id:
-        raise ClassifyError(f"{model_dir}: the model card changed while loading; try again")
-    _MODEL_CACHE.clear()
-    _MODEL_CACHE[ref] = model  # this process tags too; forked workers inherit it
-    gc_state = _quiet_gc()
-    labels = list(model.labels)
-    if set(labels) - set(TOPIC_KEYS):
-        raise ClassifyError(f"{model.path}: model labels {labels} are not in the topic registry")
-
-    # Start the local workers now, before the inputs are hashed (with --resume only after the
-    # plan shows how much is left to do).
-    started: list = []  # [executor, number of workers] until _local_results takes them over
-    if options.backend == "local" and not options.resume and options.jobs > 1:
-        n = min(options.jobs - 1, -(-len(paths) // (options.chunk_size or _chunk_size(len(paths), options.jobs))) - 1)
-        if n >= 1:
-            started += [_start_workers(n, ref), n]
-    box = [paths]
+    box: list = [("paths", paths)]  # for _run: the paths to plan, or ("plan", the plan made from them)
     del paths  # _run drops the list once it is planned (Path objects cost ~10x more per letter)
+    head = None
+    gc_state = None
+    started: list = []  # [executor, number of workers] until _local_results takes them over
     try:
-        yield from _run(box, options, model, ref, labels, started, t0)
+        if options.backend == "local" and not options.resume and options.jobs > 1 and _can_fork():
+            # Plan now and let a forked child segment the first chunks while the model loads.
+            plan = _plan(box.pop()[1], int(options.max_mb * 1e6), None, False)
+            box.append(("plan", plan))
+            todo = [(p, sha) for p, sha, state in plan if state == "todo"]
+            size = options.chunk_size or _chunk_size(len(todo), options.jobs)
+            if len(todo) > size:
+                head = _HeadStart(list(_chunked(todo[:size * _HeadStart.MAX_CHUNKS], size)))
+            del todo
+        model = load_scorer(model_dir)  # scores as the model does, without importing scikit-learn
+        if model.id != ref.id:
+            raise ClassifyError(f"{model_dir}: the model card changed while loading; try again")
+        _MODEL_CACHE.clear()
+        _MODEL_CACHE[ref] = model  # this process tags too; forked workers inherit it
+        gc_state = _quiet_gc()
+        labels = list(model.labels)
+        if set(labels) - set(TOPIC_KEYS):
+            raise ClassifyError(f"{model.path}: model labels {labels} are not in the topic registry")
+
+        # Start the local workers now, before the inputs are hashed (with --resume only after the
+        # plan shows how much is left to do).
+        if options.backend == "local" and not options.resume and options.jobs > 1:
+            n_docs = len(box[0][1])
+            n = min(options.jobs - 1, -(-n_docs // (options.chunk_size or _chunk_size(n_docs, options.jobs))) - 1)
+            if n >= 1:
+                started += [_start_workers(n, ref), n]
+        yield from _run(box, options, model, ref, labels, started, t0, head)
     finally:
+        if head is not None:
+            head.cancel()
         if started:  # the run ended before it needed them
             _stop_workers(started[0], kill=True)
         if gc_state is not None:
@@ -853,18 +950,20 @@ def _restore_gc(state) -> None:
     gc.set_threshold(*old)
 
 
-def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str], started, t0: float):
+def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str], started, t0: float,
+         head: _HeadStart | None = None):
     """The rest of :func:`tag`, after the model is loaded (and the workers started); ``box``
-    holds the list of paths."""
+    holds ``("paths", the paths)`` or ``("plan", the plan made from them)`` (see :func:`_plan`); ``head``: the head
+    start segmenting the first chunks, if any."""
     from classify.writers import JsonListWriter, open_table, write_jsonl
 
-    paths = box.pop()
+    kind, paths = box.pop()
     try:
         store = PartStore(options.parts_dir, model.id, options.resume)
     except OSError as exc:
         raise ClassifyError(f"{options.parts_dir}: cannot create the work directory beside the output "
                             f"({exc.strerror or exc}); check that {options.out.parent} is writable") from None
-    plan = _plan(paths, int(options.max_mb * 1e6), store, options.resume)
+    plan = paths if kind == "plan" else _plan(paths, int(options.max_mb * 1e6), store, options.resume)
     del paths  # the plan keeps the path strings; Path objects cost ~10x more per letter
     todo = [(p, sha) for p, sha, state in plan if state == "todo"]
     resumed = sum(1 for _, _, state in plan if state == "done")
@@ -872,7 +971,8 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
 
     workers = options.jobs
     size = options.chunk_size or _chunk_size(len(todo), workers)
-    chunks = _chunked(todo, size)
+    ahead = head.finish() if head is not None else []  # the first chunks, segmented already
+    chunks = chain(ahead, _chunked(todo[len(ahead) * size:], size))
     # On this machine the workers write the parts themselves (in parallel); Dask workers may not
     # see this file system, so their results are stored here.
     parts_by_workers = options.backend == "local"

@@ -185,6 +185,55 @@ def test_parallel_jobs_give_identical_output(tmp_path):
     assert outs[1] == outs[2]
 
 
+@pytest.mark.parametrize("wait, doc_seconds", [(5.0, 0.0), (0.0, 0.1)])
+def test_head_start_hands_over_whole_chunks_only(tmp_path, monkeypatch, wait, doc_seconds):
+    """The head start segments the first chunks while the model loads. Given time, it hands
+    them over; when it is slow and killed at once at the hand-over (``WAIT = 0``, as for a
+    document it is stuck on), the chunk it was on is redone. Either way the output is the
+    single-process output."""
+    import multiprocessing
+    import time
+
+    from classify import artifacts, tagging
+
+    src = tmp_path / "in"
+    make_corpus(src, 40)
+    (src / "zz-empty.txt").write_bytes(b"")
+    handed = []
+    finish, load, segment = tagging._HeadStart.finish, artifacts.load_scorer, tagging._segment_document
+
+    def recorded(self):
+        done = finish(self)
+        handed.append(len(done))
+        return done
+
+    def load_slowly(path):  # on the command line the model takes ~1 s to load: the child's time
+        time.sleep(0.5)
+        return load(path)
+
+    def segment_slowly(path, sha):
+        if multiprocessing.current_process().name == "classify-head-start":
+            time.sleep(doc_seconds)
+        return segment(path, sha)
+
+    monkeypatch.setattr(tagging._HeadStart, "finish", recorded)
+    monkeypatch.setattr(tagging._HeadStart, "WAIT", wait)
+    monkeypatch.setattr(artifacts, "load_scorer", load_slowly)
+    monkeypatch.setattr(tagging, "_segment_document", segment_slowly)
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}" / "segments.jsonl"
+        events = list(tag([src], TagOptions(out=out, jobs=jobs, chunk_size=3)))
+        assert events[-1].failed == 1 and events[-1].tagged == 40
+        outs.append((out.read_bytes(), (out.parent / "errors.jsonl").read_bytes()))
+    assert outs[0] == outs[1]
+    assert len(handed) == 1  # only the parallel run has a head start
+    if wait:
+        assert handed[0] == tagging._HeadStart.MAX_CHUNKS
+    else:
+        assert handed[0] < tagging._HeadStart.MAX_CHUNKS  # cut short: the rest was done by the workers
+
+
 def test_run_restores_the_garbage_collector(tmp_path):
     """A run tunes the collector (frozen model, rarer young-generation passes) for its own
     duration only: callers embedding ``tag`` get their settings back, also after a failure."""
