@@ -267,7 +267,7 @@ def _attach_scores(result: dict, scores, labels: Sequence[str], thresholds: dict
 
 
 def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None = None,
-              rows: tuple[bool, bool] | None = None) -> list[dict]:
+              rows: tuple | None = None) -> list[dict]:
     """Tag a chunk of documents ``(path, sha256)``; one result dict per document, same order.
 
     This is the unit of work sent to worker processes or Dask workers: the model is predicted
@@ -275,10 +275,10 @@ def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None
     predicted one by one so only the culprit becomes an error record. With ``parts`` (the
     ``OUT.parts`` directory, on a file system this worker shares with the coordinator) the
     chunk's tagged documents are stored there (one part file), in parallel, instead of by the
-    coordinator. With ``rows`` (``(document rows, Label Studio tasks)``: whether those are
-    wanted) the output rows are built here too, in parallel, and a tagged document's result
-    holds just them (``rows``, ``doc_row``, ``tasks``): less to send back, less for the
-    coordinator to do.
+    coordinator. With ``rows`` (``(document rows, Label Studio tasks, segment row encoder,
+    document row encoder)``: whether those are wanted, and how to encode text outputs) the
+    output rows are built here too, in parallel, and a tagged document's result holds just them
+    (see :func:`_output_rows`): less to send back, less for the coordinator to do.
     """
     results = _tag_chunk(items, ref)
     if parts is not None:
@@ -289,15 +289,33 @@ def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None
     return results
 
 
-def _output_rows(result: dict, path: str, model, docs: bool, tasks: bool) -> dict:
-    """A tagged document's output rows (see :func:`tag_chunk`), or a "write" error record."""
+def _output_rows(result: dict, path: str, model, docs: bool, tasks: bool, encode_rows=None,
+                 encode_doc=None) -> dict:
+    """A tagged document's output rows (see :func:`tag_chunk`), or a "write" error record.
+
+    With the encoders of text outputs (:func:`classify.writers.row_encoder`) the rows come as
+    the text the writers add (``rows_text`` with ``n_rows``, ``doc_text``); the tasks always
+    come as JSON strings (``tasks_json``). Encoded by the worker that made them, in parallel,
+    and cheaper to send back than the row dicts."""
+    from classify.writers import JsonListWriter
+
     labels = list(model.labels)
     try:
-        out = {"sha": result.get("sha"), "path": path, "rows": segment_rows(result, path, labels)}
+        rows = segment_rows(result, path, labels)
+        out = {"sha": result.get("sha"), "path": path, "n_rows": len(rows)}
+        if encode_rows is not None:
+            out["rows_text"] = encode_rows(rows)
+        else:
+            out["rows"] = rows
         if docs:
-            out["doc_row"] = document_row(result, path, labels)
+            drow = document_row(result, path, labels)
+            if encode_doc is not None:
+                out["doc_text"] = encode_doc([drow])
+            else:
+                out["doc_row"] = drow
         if tasks:
-            out["tasks"] = label_studio_tasks(result, path, labels, model.id, model.thresholds)
+            out["tasks_json"] = JsonListWriter.encode(label_studio_tasks(result, path, labels, model.id,
+                                                                         model.thresholds))
     except Exception as exc:  # noqa: BLE001 - a malformed result must not stop the batch
         return {"sha": result.get("sha"), "path": path, "error": _error(path, "write", _unexpected(exc))}
     return out
@@ -671,7 +689,7 @@ def _head_start_main(chunks: list[list], conn, stop) -> None:
 
 def _local_results(chunks: Iterable[list], ref: ModelRef, jobs: int, parts: str | None = None,
                    n_chunks: int | None = None, started: list | None = None,
-                   rows: tuple[bool, bool] | None = None) -> Iterator[list[dict]]:
+                   rows: tuple | None = None) -> Iterator[list[dict]]:
     """Chunk results in input order, computed by this process and ``jobs - 1`` worker processes.
 
     The workers always have up to four chunks each queued (the earliest chunks nobody has
@@ -955,7 +973,7 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
     """The rest of :func:`tag`, after the model is loaded (and the workers started); ``box``
     holds ``("paths", the paths)`` or ``("plan", the plan made from them)`` (see :func:`_plan`); ``head``: the head
     start segmenting the first chunks, if any."""
-    from classify.writers import JsonListWriter, open_table, write_jsonl
+    from classify.writers import JsonListWriter, open_table, row_encoder, write_jsonl
 
     kind, paths = box.pop()
     try:
@@ -981,7 +999,10 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
     else:
         chunk_results = _local_results(chunks, ref, workers, str(store.root), n_chunks=-(-len(todo) // size),
                                        started=started,
-                                       rows=(options.docs_out is not None, options.ls_tasks is not None))
+                                       rows=(options.docs_out is not None, options.ls_tasks is not None,
+                                             row_encoder(options.out, segment_columns(labels)),
+                                             row_encoder(options.docs_out, document_columns(labels))
+                                             if options.docs_out is not None else None))
     results = (r for chunk in chunk_results for r in chunk)
 
     outputs = tuple(p for p in (options.out, options.docs_out, options.ls_tasks) if p is not None)
@@ -1018,24 +1039,29 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
                     raise RuntimeError(f"result order broken: expected {path}, got {result['path']}")
                 if "error" not in result and not parts_by_workers:
                     store.save(result)
-            if "rows" not in result and "error" not in result:  # not built by the worker
+            if "n_rows" not in result and "error" not in result:  # not built by the worker
                 result = _output_rows(result, path, model, doc_writer is not None, ls_writer is not None)
             if "error" in result:
                 err = {**result["error"], "path": path}
                 errors.append(err)
                 yield DocumentDone(path=path, n_segments=0, error=err, resumed=False)
                 continue
-            rows, drow, tasks = result["rows"], result.get("doc_row"), result.get("tasks")
-            for row in rows:
-                seg_writer.write(row)
+            n_rows = result["n_rows"]
+            if "rows_text" in result:
+                seg_writer.write_encoded(result["rows_text"], n_rows)
+            else:
+                for row in result["rows"]:
+                    seg_writer.write(row)
             if doc_writer:
-                doc_writer.write(drow)
+                if "doc_text" in result:
+                    doc_writer.write_encoded(result["doc_text"], 1)
+                else:
+                    doc_writer.write(result["doc_row"])
             if ls_writer:
-                for t in tasks:
-                    ls_writer.write(t)
+                ls_writer.write_encoded(result["tasks_json"])
             n_tagged += 1
-            n_segments += len(rows)
-            yield DocumentDone(path=path, n_segments=len(rows), error=None, resumed=was_resumed)
+            n_segments += n_rows
+            yield DocumentDone(path=path, n_segments=n_rows, error=None, resumed=was_resumed)
 
         for w in writers:
             w.commit()

@@ -10,8 +10,9 @@ tasks) the same way. Memory stays bounded by one row (CSV, JSONL) or one row gro
 from __future__ import annotations
 
 import csv
-import json
 import functools
+import io
+import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -117,6 +118,11 @@ class TableWriter:
     def write(self, row: Mapping) -> None:
         raise NotImplementedError
 
+    def write_encoded(self, text: str, n_rows: int) -> None:
+        """Add ``n_rows`` rows encoded by :func:`row_encoder` (text formats only)."""
+        self._file.fh.write(text)
+        self.n_rows += n_rows
+
     def commit(self) -> None:
         """Finish the file and move it into place."""
         raise NotImplementedError
@@ -148,11 +154,7 @@ class CsvWriter(TableWriter):
         self._list_cols = [i for i, (_, k) in enumerate(self.columns) if k in (INT_LIST, STR_LIST)]
 
     def write(self, row):
-        cells = [row.get(c) for c in self.names]  # the csv module writes None as an empty cell
-        for i in self._list_cols:
-            if cells[i] is not None:
-                cells[i] = LIST_SEP.join(map(str, cells[i]))
-        self._csv.writerow(cells)
+        self._csv.writerow(_csv_cells(row, self.names, self._list_cols))
         self.n_rows += 1
 
     def commit(self):
@@ -160,6 +162,39 @@ class CsvWriter(TableWriter):
 
     def abort(self):
         self._file.abort()
+
+
+def _csv_cells(row: Mapping, names: Sequence[str], list_cols: Sequence[int]) -> list:
+    cells = [row.get(c) for c in names]  # the csv module writes None as an empty cell
+    for i in list_cols:
+        if cells[i] is not None:
+            cells[i] = LIST_SEP.join(map(str, cells[i]))
+    return cells
+
+
+def _encode_csv(names: Sequence[str], list_cols: Sequence[int], rows: Sequence[Mapping]) -> str:
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows(_csv_cells(r, names, list_cols) for r in rows)
+    return buf.getvalue()
+
+
+def _encode_jsonl(names: Sequence[str], rows: Sequence[Mapping]) -> str:
+    return "".join(json.dumps({c: r.get(c) for c in names}, ensure_ascii=False) + "\n" for r in rows)
+
+
+def row_encoder(path: str | Path, columns: Sequence[tuple[str, str]]):
+    """For a text table (CSV, JSON Lines): a picklable function turning rows into exactly the
+    text that ``open_table(path, columns).write`` adds for them, so rows can be encoded where
+    they are made (in worker processes) and added with :meth:`TableWriter.write_encoded`.
+    None for Parquet."""
+    fmt = table_format(path)
+    names = [c for c, _ in columns]
+    if fmt == "csv":
+        return functools.partial(_encode_csv, names, [i for i, (_, k) in enumerate(columns)
+                                                      if k in (INT_LIST, STR_LIST)])
+    if fmt == "jsonl":
+        return functools.partial(_encode_jsonl, names)
+    return None
 
 
 class JsonlWriter(TableWriter):
@@ -170,7 +205,7 @@ class JsonlWriter(TableWriter):
         self._file = _AtomicFile(self.path, "w", newline="\n")
 
     def write(self, row):
-        self._file.fh.write(json.dumps({c: row.get(c) for c in self.names}, ensure_ascii=False) + "\n")
+        self._file.fh.write(_encode_jsonl(self.names, [row]))
         self.n_rows += 1
 
     def commit(self):
@@ -204,6 +239,9 @@ class ParquetWriter(TableWriter):
         self.n_rows += 1
         if len(self._buffer[self.names[0]]) >= self.row_group_size:
             self._flush()
+
+    def write_encoded(self, text, n_rows):
+        raise TypeError("Parquet rows cannot be added as text; use write()")
 
     def _flush(self):
         if not self._buffer[self.names[0]]:
@@ -246,8 +284,17 @@ class JsonListWriter:
         self.n_items = 0
 
     def write(self, item) -> None:
-        self._file.fh.write(("\n" if self.n_items == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
-        self.n_items += 1
+        self.write_encoded([json.dumps(item, ensure_ascii=False)])
+
+    @staticmethod
+    def encode(items) -> list[str]:
+        """Items as :meth:`write_encoded` takes them (to encode them where they are made)."""
+        return [json.dumps(item, ensure_ascii=False) for item in items]
+
+    def write_encoded(self, encoded: Sequence[str]) -> None:
+        for text in encoded:
+            self._file.fh.write(("\n" if self.n_items == 0 else ",\n") + text)
+            self.n_items += 1
 
     def commit(self) -> None:
         self._file.fh.write("\n]\n")

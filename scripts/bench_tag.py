@@ -15,7 +15,12 @@ would (a subprocess, so model loading, worker start-up and writing are all count
   fitted on the seed export, timed predicting the same segment texts in memory (no spaCy, no
   I/O), and the ratio tagger/baseline in segments/s.
 
+With ``--repeat N`` the tag run and the baseline alternate N times (so both see the same machine;
+on a shared VM the speed drifts) and the medians are printed, with the median of the per-pair
+ratios.
+
     python scripts/bench_tag.py --letters 1000 --jobs 2
+    python scripts/bench_tag.py --letters 10000 --jobs 2 --repeat 3
     python scripts/bench_tag.py --letters 10000 --jobs 2 --format parquet
 """
 
@@ -138,9 +143,8 @@ def run_tag(args: list[str]) -> tuple[float, float, TreeSampler, subprocess.Comp
     return seconds, cpu, sampler, subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def baseline(seed_export: Path, texts: list[str]) -> tuple[float, float]:
-    """Time to predict ``texts`` with TF-IDF + logistic regression fitted on the seed export;
-    returns (predict wall seconds, predict CPU seconds, fit seconds)."""
+def fit_baseline(seed_export: Path):
+    """TF-IDF + one-vs-rest logistic regression fitted on the seed export; (pipeline, fit seconds)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
@@ -154,11 +158,15 @@ def baseline(seed_export: Path, texts: list[str]) -> tuple[float, float]:
     t0 = time.perf_counter()
     clf = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LogisticRegression(max_iter=1000)))
     clf.fit(df["text"].tolist(), y)
-    fit = time.perf_counter() - t0
+    return clf, time.perf_counter() - t0
+
+
+def time_baseline(clf, texts: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of the baseline predicting ``texts``."""
     t0 = time.perf_counter()
     c0 = time.process_time()
     clf.predict_proba(texts)
-    return time.perf_counter() - t0, time.process_time() - c0, fit
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def main(argv=None) -> int:
@@ -169,6 +177,9 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", type=Path, default=shared_dir(), help="shared data dir (corpus + seed export)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary corpus and outputs")
     ap.add_argument("--cold-runs", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="tag runs, each followed by a baseline run; medians and the median of the "
+                         "per-pair ratios are reported (memory: the highest peak)")
     ap.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
     ap.add_argument("--model", type=Path, help="model directory passed to `classify tag --model` "
                     "(default: the registry's default model)")
@@ -188,16 +199,26 @@ def main(argv=None) -> int:
               f"({sum(p.stat().st_size for p in letters_dir.iterdir()) / 1e6:.1f} MB) "
               f"built in {time.perf_counter() - t0:.1f} s in {letters_dir}", flush=True)
 
-        out = tmp / "out" / f"segments.{args.format}"
         model_args = ["--model", str(args.model)] if args.model else []
-        seconds, cpu, mem, cp = run_tag([str(letters_dir), "--out", str(out),
-                                         "--docs-out", str(out.with_name(f"docs.{args.format}")),
-                                         "--jobs", str(args.jobs), *model_args])
-        if cp.returncode != 0:
-            print(cp.stderr, file=sys.stderr)
-            raise SystemExit(f"classify tag exited with {cp.returncode}")
+        clf, base_fit = fit_baseline(export)
+        runs = []
+        for i in range(args.repeat):
+            # The tag run and the baseline alternate, so both see the same machine (a shared VM's
+            # speed drifts by 20-30 % over minutes); the ratio is taken per pair.
+            out = tmp / f"out{i}" / f"segments.{args.format}"
+            seconds, cpu, mem, cp = run_tag([str(letters_dir), "--out", str(out),
+                                             "--docs-out", str(out.with_name(f"docs.{args.format}")),
+                                             "--jobs", str(args.jobs), *model_args])
+            if cp.returncode != 0:
+                print(cp.stderr, file=sys.stderr)
+                raise SystemExit(f"classify tag exited with {cp.returncode}")
+            base_s, base_cpu = time_baseline(clf, texts)
+            runs.append({"seconds": seconds, "cpu": cpu, "mem": mem, "base_s": base_s, "base_cpu": base_cpu})
+            if args.repeat > 1:
+                print(f"run {i + 1}/{args.repeat}: {seconds:.2f} s, baseline {base_s:.2f} s", flush=True)
         import pandas as pd
 
+        out = tmp / "out0" / f"segments.{args.format}"
         n_rows = len(pd.read_parquet(out, columns=["index"]) if args.format == "parquet" else
                      pd.read_csv(out, usecols=["index"]) if args.format == "csv" else pd.read_json(out, lines=True))
         if n_rows != len(texts):
@@ -220,9 +241,13 @@ def main(argv=None) -> int:
             if c.returncode != 0:
                 raise SystemExit(f"cold-start run failed: {c.stderr}")
 
-        base_s, base_cpu, base_fit = baseline(export, texts)
+        def med(key):
+            return statistics.median(r[key] for r in runs)
+
+        seconds, cpu, base_s, base_cpu = med("seconds"), med("cpu"), med("base_s"), med("base_cpu")
         result = {
             "letters": args.letters, "jobs": args.jobs, "format": args.format, "segments": n_rows,
+            "runs": args.repeat,
             "seconds": round(seconds, 2),
             "letters_per_s": round(args.letters / seconds, 1),
             "segments_per_s": round(n_rows / seconds, 1),
@@ -231,9 +256,10 @@ def main(argv=None) -> int:
             # CPU-seconds per wall second of the tag run: 2.0 would be both cores busy throughout;
             # lower when start-up is serial or other jobs share the machine (see load average)
             "cores_used": round(cpu / seconds, 2),
-            "peak_rss_tree_mb": round(mem.peak_total / 2**20, 1),
-            "peak_pss_tree_mb": round(mem.peak_pss / 2**20, 1),
-            "peak_rss_single_process_mb": round(mem.peak_single / 2**20, 1),
+            # memory: the highest peak over the runs
+            "peak_rss_tree_mb": round(max(r["mem"].peak_total for r in runs) / 2**20, 1),
+            "peak_pss_tree_mb": round(max(r["mem"].peak_pss for r in runs) / 2**20, 1),
+            "peak_rss_single_process_mb": round(max(r["mem"].peak_single for r in runs) / 2**20, 1),
             "cold_start_s_median": round(statistics.median(cold), 3),
             "cold_start_s_min": round(min(cold), 3),
             "cold_start_cpu_s_median": round(statistics.median(cold_cpu), 3),
@@ -242,7 +268,11 @@ def main(argv=None) -> int:
             "baseline_segments_per_cpu_s": round(len(texts) / base_cpu, 1),
             "baseline_fit_s": round(base_fit, 2),
         }
-        result["ratio_vs_baseline"] = round(result["segments_per_s"] / result["baseline_segments_per_s"], 3)
+        # the median of the per-pair ratios (with one run: the ratio of that pair)
+        ratios = [(n_rows / r["seconds"]) / (len(texts) / r["base_s"]) for r in runs]
+        result["ratio_vs_baseline"] = round(statistics.median(ratios), 3)
+        if args.repeat > 1:
+            result["ratio_vs_baseline_runs"] = [round(x, 3) for x in ratios]
         result["ratio_vs_baseline_per_cpu_s"] = round(result["segments_per_cpu_s"] /
                                                       result["baseline_segments_per_cpu_s"], 3)
         width = max(map(len, result))

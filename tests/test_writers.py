@@ -128,3 +128,28 @@ def test_write_jsonl_and_atomic_text(tmp_path):
         {"path": "0.pdf", "stage": "read"}, {"path": "1.pdf", "stage": "read"}]
     atomic_write_text(path, "x")
     assert path.read_text() == "x"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_rows_encoded_elsewhere_give_the_same_file(tmp_path, suffix):
+    """``classify tag`` encodes text rows in its workers: the file is the one write() gives."""
+    import pickle
+
+    from classify.writers import row_encoder
+
+    direct = tmp_path / f"direct{suffix}"
+    _write(direct, ROWS)
+    encode = pickle.loads(pickle.dumps(row_encoder(direct, COLUMNS)))  # sent to worker processes
+    w = open_table(tmp_path / f"encoded{suffix}", COLUMNS)
+    w.write_encoded(encode(ROWS[:2]), 2)
+    w.write(ROWS[2])
+    w.commit()
+    assert (tmp_path / f"encoded{suffix}").read_bytes() == direct.read_bytes() and w.n_rows == 3
+    assert row_encoder(tmp_path / "x.parquet", COLUMNS) is None
+    tasks = JsonListWriter(tmp_path / "a.json")
+    tasks.write({"data": {"text": "één"}})
+    tasks.commit()
+    encoded = JsonListWriter(tmp_path / "b.json")
+    encoded.write_encoded(JsonListWriter.encode([{"data": {"text": "één"}}]))
+    encoded.commit()
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
