@@ -34,22 +34,48 @@ def trie_regex(terms) -> str:
 
 def _anchors(multi):
     """Where to look for terms with spaces, by a piece (space-delimited) of text: each term is
-    looked for only near its longest (rarest) word, which must end a piece (first word), be a
-    whole piece (middle word) or start one (last word). Returns ``(ending, equal, starting)``:
-    words that end a piece where a term starts at ``len(piece) - len(word)``; piece → offsets
-    (negative) of term starts for a middle word; ``(word, offset)`` for a last word."""
-    ending, equal, starting = set(), {}, set()
+    looked for only near its longest word (the anchor), which must end a piece (first word), be
+    a whole piece (middle word) or start one (last word). Returns ``(ending, equal, starting)``:
+    ``(word, words, k)`` for terms whose first word is the anchor (the term starts at
+    ``len(piece) - len(word)``); piece → ``(offset, words, k)`` for a middle word (``offset``:
+    where the term starts, negative, relative to the anchor's piece); ``(word, offset, words,
+    k)`` for a last word. ``words``: the term's words, ``k``: the anchor's index."""
+    ending, equal, starting = [], {}, []
     for term in multi:
-        words = term.split(" ")
+        words = tuple(term.split(" "))
         k = max(range(len(words)), key=lambda i: (len(words[i]), -i))
         back = -(sum(len(w) for w in words[:k]) + k)  # term start, relative to the anchor word
         if k == 0:
-            ending.add(words[0])
+            ending.append((words[0], words, k))
         elif k == len(words) - 1:
-            starting.add((words[k], back))
+            starting.append((words[k], back, words, k))
         else:
-            equal.setdefault(words[k], set()).add(back)
+            equal.setdefault(words[k], []).append((back, words, k))
     return sorted(ending), equal, sorted(starting)
+
+
+def _term_at(pieces: list[str], i: int, words: tuple[str, ...], k: int) -> bool:
+    """Whether the term with spaces ``words`` occurs with its word ``k`` in piece ``i`` (whose
+    anchor condition holds): its first word ends the piece before the middle ones, which are
+    whole pieces, and its last word starts the piece after them (pieces are separated by
+    single spaces, the only space a term holds)."""
+    s = i - k
+    n = len(words)
+    if s < 0 or s + n > len(pieces):
+        return False
+    for m in range(n):
+        if m == k:
+            continue
+        piece = pieces[s + m].lower()
+        if m == 0:
+            if not piece.endswith(words[0]):
+                return False
+        elif m == n - 1:
+            if not piece.startswith(words[m]):
+                return False
+        elif piece != words[m]:
+            return False
+    return True
 
 
 _UNEVEN = ("uneven",)  # a piece whose length lower-casing changes (truthy, compared by identity)
@@ -147,11 +173,12 @@ class SeedTermScanner:
 
     def _piece(self, piece: str):
         """What a space-free piece of text contributes to a scan: ``None`` (no term starts in
-        it), or ``(starts, heads, hits)``: the offsets where a term without spaces starts with
-        the longest such term there; the offsets (relative to the piece; negative when in an
-        earlier piece) where a term with spaces may start because its anchor word
-        (:func:`_anchors`) is in this piece; and what the terms without spaces count in the
-        piece (:meth:`_resolve`). ``_UNEVEN`` when lower-casing changes the piece's length
+        it), or ``(starts, heads, hits, checks)``: the offsets where a term without spaces starts
+        with the longest such term there; the offsets (relative to the piece; negative when in
+        an earlier piece) where a term with spaces may start because its anchor word
+        (:func:`_anchors`) is in this piece; what the terms without spaces count in the piece
+        (:meth:`_resolve`); and those terms with spaces, to check against the neighbouring
+        pieces (:func:`_term_at`). ``_UNEVEN`` when lower-casing changes the piece's length
         (offsets would not add up; such texts are scanned whole)."""
         single, _, (ending, equal, starting) = self._compiled[3]
         low = piece.lower()
@@ -165,14 +192,24 @@ class SeedTermScanner:
                 pos = m.start()
                 starts.append((pos, m.group()))
                 m = search(low, pos + 1)
-        heads = {len(low) - len(w) for w in ending if low.endswith(w)}
-        heads.update(equal.get(low, ()))
-        heads.update(back for w, back in starting if low.startswith(w))
+        heads: set[int] = set()
+        checks = []  # (words, k): terms with spaces whose anchor word k this piece satisfies
+        for w, words, k in ending:
+            if low.endswith(w):
+                heads.add(len(low) - len(w))
+                checks.append((words, k))
+        for back, words, k in equal.get(low, ()):
+            heads.add(back)
+            checks.append((words, k))
+        for w, back, words, k in starting:
+            if low.startswith(w):
+                heads.add(back)
+                checks.append((words, k))
         if not (starts or heads):
             return None
         # What the terms without spaces found here count in any text (see ``_events``).
         hits = tuple(self._resolve(starts, low, len(self.topics_)))
-        return tuple(starts), tuple(sorted(heads)), hits
+        return tuple(starts), tuple(sorted(heads)), hits, tuple(checks)
 
     def _resolve(self, events, low: str, n_topics: int):
         """The terms counted at ``events`` (``(position, longest term text there)`` in order) of
@@ -193,18 +230,18 @@ class SeedTermScanner:
                     yield j, spec, excl
                     break
 
-    def _events(self, text: str, low: str, pieces: list[str] | None = None):
-        """The positions where a term starts in ``low`` (``text.lower()``), in order, each with
-        the longest term text starting there: the same as searching ``low`` with the trie regex
-        from every position, assembled from per-piece results (pieces repeat across texts).
-        ``None`` when the text has to be searched whole. ``pieces``: ``text.split(" ")``, when
-        the caller has it already.
+    def _events(self, text: str, pieces: list[str] | None = None):
+        """The positions where a term starts in ``text.lower()``, in order, each with the
+        longest term text starting there: the same as searching the lower-cased text with the
+        trie regex from every position, assembled from per-piece results (pieces repeat across
+        texts). ``None`` when the text has to be searched whole. ``pieces``:
+        ``text.split(" ")``, when the caller has it already.
 
-        When no term with spaces occurs in the text, returns instead the tuple of its pieces'
-        hits (see :meth:`_piece`) to count as they are: a term without spaces lies inside one
-        piece, and what precedes and follows a piece (a space, or nothing) is never a word
-        character, so counting a piece on its own gives what counting it within the text gives
-        (the same hits, in the same order)."""
+        When no term with spaces occurs in the text (checked piece by piece, :func:`_term_at`),
+        returns instead the tuple of its pieces' hits (see :meth:`_piece`) to count as they are:
+        a term without spaces lies inside one piece, and what precedes and follows a piece (a
+        space, or nothing) is never a word character, so counting a piece on its own gives what
+        counting it within the text gives (the same hits, in the same order)."""
         bypiece = self._compiled[3]
         if bypiece is None:
             return None
@@ -225,27 +262,31 @@ class SeedTermScanner:
                 if info is _UNSEEN:
                     info = cache[p] = piece(p)
                 infos.append(info)
-        found = []  # the pieces with a term start or a head, with their offsets in the text
-        multi_found = False
-        at = prev = 0  # ``at``: offset of piece ``prev`` in the text
-        multi = bypiece[1]
+        hits = []
+        with_spaces = False
         for i in compress(range(len(pieces)), infos):
             info = infos[i]
             if info is _UNEVEN:
                 return None
+            if info[2]:
+                hits.append(info[2])
+            if info[3] and not with_spaces:
+                for words, k in info[3]:
+                    if _term_at(pieces, i, words, k):
+                        with_spaces = True
+                        break
+        if not with_spaces:
+            return tuple(hits)
+        # A term with spaces occurs: merge it with the other terms' starts, in order of position.
+        low = text.lower()
+        events = []
+        at = prev = 0  # ``at``: offset of piece ``prev`` in the text
+        multi = bypiece[1]
+        for i in compress(range(len(pieces)), infos):
             if i > prev:
                 at += sum(map(len, pieces[prev:i])) + i - prev
                 prev = i
-            found.append((at, info))
-            if not multi_found:
-                for pos in info[1]:
-                    if at + pos >= 0 and multi.match(low, at + pos) is not None:
-                        multi_found = True
-                        break
-        if not multi_found:
-            return tuple(info[2] for _, info in found if info[2])
-        events = []
-        for at, (starts, heads, _) in found:
+            starts, heads = infos[i][:2]
             if starts:
                 events.extend([(at + pos, term) for pos, term in starts])
             for pos in heads:
@@ -276,12 +317,11 @@ class SeedTermScanner:
             if terms:
                 found = [set() for _ in range(n_topics)]
                 hits.append(found)
-            text = text or ""
-            low = text.lower()
-            if not low:
+            if not text:
                 continue
-            events = self._events(text, low, None if pieces is None else pieces[i])
+            events = self._events(text, None if pieces is None else pieces[i])
             if events is None:
+                low = text.lower()
                 events = []
                 m = search(low)
                 while m is not None:
@@ -292,7 +332,7 @@ class SeedTermScanner:
             if type(events) is tuple:  # the pieces' own hits (no term with spaces in the text)
                 counted = chain.from_iterable(events)
             else:
-                counted = self._resolve(events, low, n_topics)
+                counted = self._resolve(events, text.lower(), n_topics)
             row = [0] * n_topics
             for j, spec, excl in counted:
                 if not excl:
