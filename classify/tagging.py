@@ -41,7 +41,7 @@ from pathlib import Path
 from classify.errors import ClassifyError
 from classify.topics import TOPIC_KEYS
 
-PART_VERSION = 2
+PART_VERSION = 3
 """Bump when the part-file layout or the row content changes, so stale parts are not reused."""
 
 EXCERPT_CHARS = 200
@@ -278,14 +278,15 @@ def tag_chunk(items: Sequence[tuple[str, str]], ref: ModelRef, parts: str | None
     coordinator. With ``rows`` (``(document rows, Label Studio tasks, segment row encoder,
     document row encoder)``: whether those are wanted, and how to encode text outputs) the
     output rows are built here too, in parallel, and a tagged document's result holds just them
-    (see :func:`_output_rows`): less to send back, less for the coordinator to do.
+    (see :func:`_output_rows`): less to send back, less for the coordinator to do. Parts are
+    written only with ``rows`` (a part holds a document's output rows).
     """
     results = _tag_chunk(items, ref)
-    if parts is not None:
-        write_parts(Path(parts), [r for r in results if "error" not in r])
     if rows is not None:
         model = _worker_model(ref)
         results = [r if "error" in r else _output_rows(r, r["path"], model, *rows) for r in results]
+        if parts is not None:
+            write_parts(Path(parts), [r for r in results if "error" not in r])
     return results
 
 
@@ -358,16 +359,18 @@ def _tag_chunk(items: Sequence[tuple[str, str]] | Segmented, ref: ModelRef) -> l
 # ----------------------------------------------------------------------------- parts (resume)
 
 class PartStore:
-    """``OUT.parts/``: the finished documents, one JSON line each, in part files of one chunk
-    each (``<sha256>.jsonl``, see :func:`write_parts`; a file per chunk rather than per document,
-    because creating files is what costs on many file systems), plus a manifest naming the
-    model. Files are replaced atomically, so a killed run leaves only whole part files (and
-    perhaps a hidden temp file, ignored); a line that does not parse (a file torn by a power
-    loss) is not counted as done and its document is recomputed."""
+    """``OUT.parts/``: the finished documents, one JSON line each holding the document's output
+    rows (as the outputs' writers take them, see :func:`_output_rows`), in part files of one
+    chunk each (``<sha256>.jsonl``, see :func:`write_parts`; a file per chunk rather than per
+    document, because creating files is what costs on many file systems), plus a manifest
+    naming the model and the outputs (a resumed run must write the same ones). Files are
+    replaced atomically, so a killed run leaves only whole part files (and perhaps a hidden
+    temp file, ignored); a line that does not parse (a file torn by a power loss) is not
+    counted as done and its document is recomputed."""
 
-    def __init__(self, root: Path, model_id: str, resume: bool):
+    def __init__(self, root: Path, model_id: str, resume: bool, outputs: dict | None = None):
         self.root = root
-        self.manifest = {"version": PART_VERSION, "model_id": model_id}
+        self.manifest = {"version": PART_VERSION, "model_id": model_id, "outputs": outputs or {}}
         self._index: dict[str, Path] = {}  # sha → part file holding it
         self._loaded: tuple | None = None  # (file, its stat, its documents by sha): the last file read
         mpath = root / "manifest.json"
@@ -377,29 +380,29 @@ class PartStore:
             except (OSError, ValueError):
                 found = None
             if found != self.manifest:
-                what = (f"model {found.get('model_id')!r}, format {found.get('version')}"
-                        if isinstance(found, dict) else "an unreadable manifest")
+                what = (f"model {found.get('model_id')!r}, format {found.get('version')}, outputs "
+                        f"{_outputs_text(found.get('outputs'))}" if isinstance(found, dict) else "an unreadable manifest")
                 raise ClassifyError(
                     f"{root}: the interrupted run used {what}, this run uses model {model_id!r} "
-                    f"(format {PART_VERSION}); run without --resume to start over")
+                    f"(format {PART_VERSION}, outputs {_outputs_text(outputs)}); run the same command "
+                    "with --resume, or without --resume to start over")
             for f in sorted(root.glob("[!.]*.jsonl")):
-                for sha in self._read(f):
-                    self._index[sha] = f
+                for key in self._read(f):
+                    self._index[key] = f
         else:
             if root.exists():
                 shutil.rmtree(root)
             root.mkdir(parents=True)
             self._write(mpath, self.manifest)
 
-    def path(self, sha: str) -> Path:
-        """The part file of the document with content hash ``sha`` stored by :meth:`save`."""
-        return self.root / f"{sha}.jsonl"
+    def has(self, sha: str, path: str) -> bool:
+        """Whether the document at ``path`` with content hash ``sha`` is done (its rows name
+        its path: the same content under another name, or moved, is done again)."""
+        return (sha, path) in self._index
 
-    def has(self, sha: str) -> bool:
-        return sha in self._index
-
-    def load(self, sha: str) -> dict | None:
-        f = self._index.get(sha)
+    def load(self, sha: str, path: str) -> dict | None:
+        key = (sha, path)
+        f = self._index.get(key)
         if f is None:
             return None
         try:
@@ -409,11 +412,11 @@ class PartStore:
         stamp = (st.st_mtime_ns, st.st_size)
         if self._loaded is None or self._loaded[:2] != (f, stamp):
             self._loaded = (f, stamp, self._read(f))  # documents of one chunk come in a row
-        return self._loaded[2].get(sha)
+        return self._loaded[2].get(key)
 
     @staticmethod
-    def _read(f: Path) -> dict[str, dict]:
-        """The valid documents of part file ``f`` by sha (torn or foreign lines left out)."""
+    def _read(f: Path) -> dict[tuple[str, str], dict]:
+        """The valid documents of part file ``f`` by (sha, path) (torn or foreign lines left out)."""
         docs = {}
         try:
             lines = f.read_bytes().splitlines()
@@ -425,17 +428,18 @@ class PartStore:
             except ValueError:
                 continue
             if (not isinstance(data, dict) or data.get("v") != PART_VERSION or not isinstance(data.get("sha"), str)
-                    or len(data.get("segments", ())) != len(data.get("scores", ()))
-                    or len(data.get("scores", ())) != len(data.get("labels", ()))
-                    or not data.get("segments")):
+                    or not isinstance(data.get("path"), str)
+                    or not isinstance(data.get("n_rows"), int) or data["n_rows"] < 1
+                    or not (isinstance(data.get("rows_text"), str) or
+                            (isinstance(data.get("rows"), list) and len(data["rows"]) == data["n_rows"]))):
                 continue
-            docs[data["sha"]] = data
+            docs[(data["sha"], data["path"])] = data
         return docs
 
     def save(self, result: dict) -> None:
         f = write_parts(self.root, [result])
         if f is not None:
-            self._index[result["sha"]] = f
+            self._index[(result["sha"], result["path"])] = f
 
     def _write(self, path: Path, obj) -> None:
         _write_bytes(path, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -444,17 +448,22 @@ class PartStore:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _outputs_text(outputs) -> str:
+    if not isinstance(outputs, dict):
+        return "?"
+    return ", ".join(f"{k} {v}" for k, v in outputs.items() if v) or "none"
+
+
 def write_parts(root: Path, results: Sequence[dict]) -> Path | None:
-    """Store tagged documents as one part file (see :class:`PartStore`), named by the content
-    hash of a single document, else by the hash of all the documents' hashes (unique even when
-    two files have the same content); returns its path (None when there is nothing to store)."""
+    """Store tagged documents (their output rows, see :func:`_output_rows`) as one part file
+    (see :class:`PartStore`), named by the hash of the documents' content hashes and paths
+    (unique also when two files have the same content); returns its path (None when there is
+    nothing to store)."""
     if not results:
         return None
-    name = results[0]["sha"] if len(results) == 1 else \
-        hashlib.sha256(" ".join(r["sha"] for r in results).encode("ascii")).hexdigest()
+    name = hashlib.sha256("\n".join(f"{r['sha']} {r['path']}" for r in results).encode("utf-8")).hexdigest()
     path = root / f"{name}.jsonl"
-    lines = [json.dumps({"v": PART_VERSION, **{k: v for k, v in r.items() if k != "path"}},
-                        ensure_ascii=False, separators=(",", ":")) for r in results]
+    lines = [json.dumps({"v": PART_VERSION, **r}, ensure_ascii=False, separators=(",", ":")) for r in results]
     _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
 
@@ -864,7 +873,7 @@ def _plan(paths: Sequence[Path], max_bytes: int, store: PartStore, resume: bool)
         except OSError as exc:
             plan.append((sp, None, _unreadable(sp, exc)))
             continue
-        plan.append((sp, sha, "done" if resume and store.has(sha) else "todo"))
+        plan.append((sp, sha, "done" if resume and store.has(sha, sp) else "todo"))
     return plan
 
 
@@ -973,11 +982,18 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
     """The rest of :func:`tag`, after the model is loaded (and the workers started); ``box``
     holds ``("paths", the paths)`` or ``("plan", the plan made from them)`` (see :func:`_plan`); ``head``: the head
     start segmenting the first chunks, if any."""
-    from classify.writers import JsonListWriter, open_table, row_encoder, write_jsonl
+    from classify.writers import JsonListWriter, open_table, row_encoder, table_format, write_jsonl
 
     kind, paths = box.pop()
+    # What the output rows need (see tag_chunk): parts hold the rows, so they belong to these outputs.
+    spec = (options.docs_out is not None, options.ls_tasks is not None,
+            row_encoder(options.out, segment_columns(labels)),
+            row_encoder(options.docs_out, document_columns(labels)) if options.docs_out is not None else None)
+    outputs = {"segments": table_format(options.out),
+               "documents": table_format(options.docs_out) if options.docs_out is not None else None,
+               "label_studio_tasks": options.ls_tasks is not None}
     try:
-        store = PartStore(options.parts_dir, model.id, options.resume)
+        store = PartStore(options.parts_dir, model.id, options.resume, outputs)
     except OSError as exc:
         raise ClassifyError(f"{options.parts_dir}: cannot create the work directory beside the output "
                             f"({exc.strerror or exc}); check that {options.out.parent} is writable") from None
@@ -998,11 +1014,7 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
         chunk_results = _dask_results(chunks, ref, workers, options.scheduler)
     else:
         chunk_results = _local_results(chunks, ref, workers, str(store.root), n_chunks=-(-len(todo) // size),
-                                       started=started,
-                                       rows=(options.docs_out is not None, options.ls_tasks is not None,
-                                             row_encoder(options.out, segment_columns(labels)),
-                                             row_encoder(options.docs_out, document_columns(labels))
-                                             if options.docs_out is not None else None))
+                                       started=started, rows=spec)
     results = (r for chunk in chunk_results for r in chunk)
 
     outputs = tuple(p for p in (options.out, options.docs_out, options.ls_tasks) if p is not None)
@@ -1027,9 +1039,9 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
             if isinstance(state, dict):
                 result = {"path": path, "error": state}
             elif was_resumed:
-                result = store.load(sha)
+                result = store.load(sha, path)
                 if result is None:  # torn or foreign part: do this one again, here
-                    result = tag_chunk([(path, sha)], ref)[0]
+                    result = tag_chunk([(path, sha)], ref, None, spec)[0]
                     was_resumed = False
                     if "error" not in result:
                         store.save(result)
@@ -1038,9 +1050,9 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
                 if result["path"] != path:  # the backends keep order; guard against a bug
                     raise RuntimeError(f"result order broken: expected {path}, got {result['path']}")
                 if "error" not in result and not parts_by_workers:
-                    store.save(result)
-            if "n_rows" not in result and "error" not in result:  # not built by the worker
-                result = _output_rows(result, path, model, doc_writer is not None, ls_writer is not None)
+                    result = _output_rows(result, path, model, *spec)  # not built by the worker
+                    if "error" not in result:
+                        store.save(result)
             if "error" in result:
                 err = {**result["error"], "path": path}
                 errors.append(err)

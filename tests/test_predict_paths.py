@@ -126,15 +126,14 @@ def test_exported_scorer_scores_like_the_model_without_scikit_learn(tmp_path):
 def test_part_files_hold_a_chunk_and_resume_reads_them(tmp_path):
     root = tmp_path / "o.csv.parts"
     store = PartStore(root, "m", resume=False)
-    docs = [{"sha": f"{i:02d}" * 32, "path": f"{i}.txt", "doc": {"title": None, "date": None, "reference": None},
-             "segments": [{"index": 1}], "scores": [[0.5]], "labels": [[]]} for i in range(3)]
+    docs = [{"sha": f"{i:02d}" * 32, "path": f"{i}.txt", "n_rows": 1, "rows": [{"index": 1}]} for i in range(3)]
     f = write_parts(root, docs)
     assert f.read_text(encoding="utf-8").count("\n") == 3 and len(list(root.glob("*.jsonl"))) == 1
     # a torn last line (power loss): that document is not done, the others are
     f.write_bytes(f.read_bytes()[:-20])
     again = PartStore(root, "m", resume=True)
-    assert [again.has(d["sha"]) for d in docs] == [True, True, False]
-    assert again.load(docs[1]["sha"])["segments"] == [{"index": 1}] and again.load(docs[2]["sha"]) is None
+    assert [again.has(d["sha"], d["path"]) for d in docs] == [True, True, False]
+    assert again.load(docs[1]["sha"], "1.txt")["rows"] == [{"index": 1}] and again.load(docs[2]["sha"], "2.txt") is None
 
 
 def test_clean_drops_bare_url_blocks_only():

@@ -312,22 +312,27 @@ def test_excerpt():
 
 def test_part_store_rejects_torn_parts_and_foreign_runs(tmp_path):
     root = tmp_path / "o.csv.parts"
-    store = PartStore(root, "model-a", resume=False)
-    good = {"sha": "ab" * 32, "doc": {"title": None, "date": None, "reference": None},
-            "segments": [{"index": 1}], "scores": [[0.1]], "labels": [[]]}
-    store.save({**good, "path": "x.txt"})
-    assert store.load(good["sha"])["segments"] == [{"index": 1}]
-    full = store.path(good["sha"]).read_bytes()
-    store.path(good["sha"]).write_bytes(full[: len(full) // 2])  # a torn write
-    assert store.load(good["sha"]) is None
-    assert store.load("cd" * 32) is None
-    # resuming with the same model keeps the parts; another model refuses with the fix
-    store.save({**good, "path": "x.txt"})
-    assert PartStore(root, "model-a", resume=True).has(good["sha"])
+    outputs = {"segments": "csv", "documents": None, "label_studio_tasks": False}
+    store = PartStore(root, "model-a", resume=False, outputs=outputs)
+    good = {"sha": "ab" * 32, "path": "x.txt", "n_rows": 1, "rows_text": "x.txt,1\r\n"}
+    store.save(good)
+    assert store.load(good["sha"], "x.txt")["rows_text"] == "x.txt,1\r\n"
+    assert store.load(good["sha"], "moved/x.txt") is None  # its rows name the path: redone
+    [part] = root.glob("[!.]*.jsonl")
+    full = part.read_bytes()
+    part.write_bytes(full[: len(full) // 2])  # a torn write
+    assert store.load(good["sha"], "x.txt") is None
+    assert store.load("cd" * 32, "x.txt") is None
+    # resuming with the same model and outputs keeps the parts; another model or other
+    # outputs refuse with the fix
+    store.save(good)
+    assert PartStore(root, "model-a", resume=True, outputs=outputs).has(good["sha"], "x.txt")
     with pytest.raises(ClassifyError, match="model-a.*without --resume"):
-        PartStore(root, "model-b", resume=True)
+        PartStore(root, "model-b", resume=True, outputs=outputs)
+    with pytest.raises(ClassifyError, match="outputs segments csv, documents csv.*without --resume"):
+        PartStore(root, "model-a", resume=True, outputs={**outputs, "documents": "csv"})
     # a fresh run (no --resume) starts from nothing
-    assert not PartStore(root, "model-b", resume=False).has(good["sha"])
+    assert not PartStore(root, "model-b", resume=False, outputs=outputs).has(good["sha"], "x.txt")
 
 
 def test_help_documents_exit_status(capsys):
