@@ -1,5 +1,3 @@
-import sys
+from classify.cli import entry
 
-from classify.cli import main
-
-sys.exit(main())
+entry()

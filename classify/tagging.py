@@ -154,6 +154,11 @@ def document_columns(labels: Sequence[str]) -> list[tuple[str, str]]:
 
 def excerpt(text: str, n: int = EXCERPT_CHARS) -> str:
     """The first ``n`` characters of ``text`` on one line, with ``…`` when cut."""
+    # Flattening a prefix gives a prefix of the flattened text: when 2n characters give more
+    # than n, the cut is the one a longer prefix gives.
+    flat = " ".join(text[: 2 * n].split())
+    if len(flat) > n:
+        return flat[: n - 1].rstrip() + "…"
     head = text[: 4 * n]  # enough for the excerpt unless whitespace runs are very long
     flat = " ".join(head.split())  # whitespace runs as one space (str.isspace is the \s set)
     if len(flat) <= n and len(head) == len(text):
@@ -1074,6 +1079,9 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
             n_tagged += 1
             n_segments += n_rows
             yield DocumentDone(path=path, n_segments=n_rows, error=None, resumed=was_resumed)
+        # Run the backend to its end (it shuts its workers down), checking it had no more.
+        if next(results, None) is not None:
+            raise RuntimeError("the backend returned more results than there are documents")
 
         for w in writers:
             w.commit()

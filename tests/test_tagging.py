@@ -341,3 +341,22 @@ def test_help_documents_exit_status(capsys):
     text = capsys.readouterr().out
     assert "Exit status: 0 all documents tagged; 1 some documents failed" in text
     assert "errors.jsonl" in text and "--resume" in text
+
+
+def test_command_line_exit_status_and_outputs(tmp_path):
+    """``classify tag`` ends its process without the interpreter's teardown (see cli.entry):
+    the exit status and the committed outputs are those of ``main``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = tmp_path / "in"
+    make_corpus(src, 3)
+    (src / "zz-empty.txt").write_bytes(b"")
+    out = tmp_path / "o" / "segments.jsonl"
+    done = subprocess.run([sys.executable, "-m", "classify", "tag", str(src), "--out", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # one document failed, the others are tagged
+    assert "3 tagged" in done.stderr and "1 failed" in done.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) > 3
+    assert len((out.parent / "errors.jsonl").read_text(encoding="utf-8").splitlines()) == 1
