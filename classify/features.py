@@ -10,7 +10,6 @@ idf weights never see a held-out document. Input rows are 2-column object arrays
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp

@@ -2,22 +2,27 @@
 
 How a run works:
 
-1. The coordinating process lists the inputs (:func:`classify.pipeline.iter_paths`) and hashes
-   each file (sha256 of its bytes). Files above the size limit become error records here.
+1. The coordinating process lists the inputs (:func:`classify.pipeline.iter_paths`) and plans
+   them (files above the size limit become error records here; with ``resume`` each file is
+   hashed, sha256 of its bytes, to find the documents already done). On this machine a small
+   forked *head start* process segments the first chunks while the model loads
+   (:class:`_HeadStart`).
 2. Documents not done yet go in chunks to workers: this process itself, worker processes on
    this machine (forked from this one after it loaded the model, or joblib/loky processes where
    ``fork`` is not available), or a Dask cluster. A worker loads the model once (cached per
-   process) and runs read → clean → segment → predict for each document of the chunk,
-   predicting the whole chunk in one call. A document that fails at any stage comes back as an
-   error record; the batch goes on.
-3. Every finished document is stored as one line of a *part* file ``OUT.parts/<sha256>.jsonl``
+   process; for tagging the scikit-learn-free scorer, :func:`classify.artifacts.load_scorer`)
+   and runs read → clean → segment → predict for each document of the chunk, predicting the
+   whole chunk in one call, then builds (and for text outputs encodes) the output rows. A
+   document that fails at any stage comes back as an error record; the batch goes on.
+3. Every finished document's rows are stored as one line of a *part* file in ``OUT.parts/``
    holding the documents of one chunk (atomic rename; on this machine by the worker that tagged
-   the chunk, for Dask by the coordinator, one document per file),
-   and its rows are streamed by the coordinator, in input order, into temporary output files
-   that replace the targets only when the whole run has finished. ``errors.jsonl`` beside the
-   output lists every document that failed (path, stage, reason).
-4. ``resume=True`` reuses the parts of an interrupted run (same model, same content hash) and
-   computes only the rest, so the final files equal those of an uninterrupted run.
+   the chunk, for Dask by the coordinator, one document per file), and streamed by the
+   coordinator, in input order, into temporary output files that replace the targets only when
+   the whole run has finished. ``errors.jsonl`` beside the output lists every document that
+   failed (path, stage, reason).
+4. ``resume=True`` reuses the parts of an interrupted run (same model, same outputs, same
+   content hash and path) and computes only the rest, so the final files equal those of an
+   uninterrupted run.
 
 :func:`tag` is a generator of progress events (:class:`Started`, :class:`DocumentDone`,
 :class:`Finished`); it prints nothing. Memory is bounded by the chunks in flight, not by the
