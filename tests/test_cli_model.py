@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,11 +98,16 @@ def test_train_on_seed_export_reproduces_the_shipped_model(seed_export, tmp_path
 
     shipped = json.loads((default_model_dir() / "card.json").read_text())
     out = tmp_path / shipped["name"]
-    # In a fresh process, as a user runs it: the pickle's bytes (so the id) also depend on which
-    # strings CPython shares between objects, and unpickling a model earlier in the same process
-    # (other tests do) changes that, though not the model.
+    # In a fresh process, as a user runs it, with the BLAS library's default threads (the
+    # shipped model was trained so, on a 2-core machine). The pickle's bytes (so the id) also
+    # depend on which strings CPython shares between objects, which unpickling a model earlier in
+    # the same process (other tests do) changes, and on the BLAS thread count, which Dask's
+    # tests limit in this process's environment; neither changes the model (same card).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     done = subprocess.run([sys.executable, "-m", "classify", "train", "--annotations", str(seed_export),
-                           "--out", str(out)], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+                           "--out", str(out)], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, env=env)
     assert done.returncode == 0, done.stderr
     card = json.loads((out / "card.json").read_text())
     for key in ("id", "metrics", "thresholds", "labels", "config", "model_sha256", "data"):

@@ -4,6 +4,7 @@ gives the same rows as the local backend."""
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -12,6 +13,20 @@ from tag_letters import make_corpus
 from classify.cli import main
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _restore_thread_settings():
+    """A LocalCluster sets OMP/OpenBLAS/MKL_NUM_THREADS=1 in this process's environment (for its
+    workers); put them back afterwards so later tests' subprocesses get the machine's defaults."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
+    saved = {name: os.environ.get(name) for name in names}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def test_dask_cluster_gives_the_local_rows(tmp_path):
