@@ -84,7 +84,7 @@ def entry() -> None:
     atomically, before ``main`` returns)."""
     argv = sys.argv[1:]
     code = main(argv)
-    if argv[:1] and argv[0] in FAST_EXIT_COMMANDS:
+    if argv[:1] and argv[0] in FAST_EXIT_COMMANDS and not _still_running():
         import atexit
         import os
 
@@ -96,3 +96,13 @@ def entry() -> None:
                 pass
         os._exit(code)
     sys.exit(code)
+
+
+def _still_running() -> bool:
+    """Whether threads or child processes are still at work (e.g. joblib's reusable workers on
+    systems without ``fork``): then the interpreter's own exit shuts them down in order."""
+    import multiprocessing
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    return bool(others or multiprocessing.active_children())

@@ -360,3 +360,23 @@ def test_command_line_exit_status_and_outputs(tmp_path):
     assert "3 tagged" in done.stderr and "1 failed" in done.stderr
     assert len(out.read_text(encoding="utf-8").splitlines()) > 3
     assert len((out.parent / "errors.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_fast_exit_only_when_nothing_else_runs():
+    """``classify tag`` skips the interpreter's teardown only when no other thread or child
+    process is at work (joblib's reusable workers, where there is no fork, need the normal exit
+    to be shut down in order)."""
+    import threading
+
+    from classify.cli import _still_running
+
+    assert not _still_running()
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert _still_running()
+    finally:
+        stop.set()
+        worker.join()
+    assert not _still_running()
