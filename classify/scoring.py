@@ -154,27 +154,16 @@ def tfidf_l2(X: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sp.csr_ma
     with the transformer's fitted ``idf``: the same operations in the same order (in place on
     ``X``, a matrix nobody else holds). Row norms are summed entry by entry, as scikit-learn's
     ``inplace_csr_row_normalize_l2`` does."""
-    data, indptr = X.data, X.indptr
+    data = X.data
     if sublinear_tf:
         np.log(data, data)
         data += 1.0
     data *= idf[X.indices]
-    n = X.shape[0]
-    norms = np.empty(n)
-    ones = np.ones(X.shape[1])
-    for start in range(0, n, _NORM_ROWS):  # the squares of a few rows at a time (less memory)
-        end = min(start + _NORM_ROWS, n)
-        a, b = indptr[start], indptr[end]
-        squares = sp.csr_matrix((data[a:b] * data[a:b], X.indices[a:b], indptr[start:end + 1] - a),
-                                shape=(end - start, X.shape[1]))
-        norms[start:end] = squares @ ones  # csr_matvec: sequential sums per row
-    norms = np.sqrt(norms)
+    squares = sp.csr_matrix((data * data, X.indices, X.indptr), shape=X.shape)
+    norms = np.sqrt(squares @ np.ones(X.shape[1]))  # csr_matvec: sequential sums per row
     norms[norms == 0.0] = 1.0  # an all-zero row stays as it is
-    data /= np.repeat(norms, np.diff(indptr))
+    data /= np.repeat(norms, np.diff(X.indptr))
     return X
-
-
-_NORM_ROWS = 128
 
 
 # --- seed terms and lexicon -------------------------------------------------------------------------
@@ -372,13 +361,9 @@ class Scorer:
     def blocks(self, X: np.ndarray, scan, pieces=None) -> list[sp.csr_matrix]:
         """The feature blocks (word TF-IDF, character TF-IDF, seed-term counts), side by side
         equal to the classifier's design matrix."""
-        return list(self._blocks(X, scan, pieces))
-
-    def _blocks(self, X: np.ndarray, scan, pieces=None):
-        """:meth:`blocks` one at a time (each can be dropped once used)."""
         splits = self.lemmatizer.token_lists(X[:, self.column], pieces if self.column == TEXT else None)
         C, vocab = doc_word_counts(splits)
-        del splits
+        out = []
         if self.words is not None:
             rows, cols = [], []
             words = self.words
@@ -389,23 +374,22 @@ class Scorer:
                     cols.append(j)
             select = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
             B = tfidf_l2(C @ select, self.word_idf, self.sublinear_tf[0])
-            del select
             B.data *= self.word_weight
-            yield B.tocsr()
-            del B
+            out.append(B)
         if self.ngrams is not None:
             B = tfidf_l2(C @ self.ngrams.matrix(vocab.tolist()), self.char_idf, self.sublinear_tf[1])
             B.data *= self.char_weight
-            yield B.tocsr()
-            del B
+            out.append(B)
         if self.seed_weight > 0:
-            yield seed_block(scan, self.seed_weight, self.seed_context).tocsr()
+            out.append(seed_block(scan, self.seed_weight, self.seed_context))
+        return [b.tocsr() for b in out]
 
     def model_proba(self, X: np.ndarray, scan, pieces=None) -> np.ndarray:
         """The regression's probabilities. The linear scores are accumulated block by block with
         scipy's own kernel for ``F @ coef.T``, in the order in which it walks a row of the
         stacked matrix, so the sums are the same to the last bit as with the stacked design
         matrix; without that kernel, the blocks are stacked."""
+        blocks = self.blocks(X, scan, pieces)
         coef = self.coef
         n, k = len(X), coef.shape[0]
         try:
@@ -413,18 +397,16 @@ class Scorer:
 
             matvecs = _sparsetools.csr_matvecs
         except (ImportError, AttributeError):  # a private kernel: without it, the plain product
-            blocks = self.blocks(X, scan, pieces)
             return _expit(np.asarray(sp.hstack(blocks, format="csr") @ coef.T) + self.intercept)
         scores = np.zeros((n, k), dtype=np.float64)
         flat = scores.ravel()  # a view: the kernel adds into ``scores``
         start = 0
-        for B in self._blocks(X, scan, pieces):  # each block is dropped once summed
+        for B in blocks:
             width = B.shape[1]
             W = np.ascontiguousarray(coef[:, start:start + width].T, dtype=np.float64)
             indices = B.indices.astype(B.indptr.dtype, copy=False)
             matvecs(n, width, k, B.indptr, indices, B.data, W.ravel(), flat)
             start += width
-            del B, indices
         return _expit(scores + self.intercept)
 
     def lexicon(self, hits) -> np.ndarray:
