@@ -542,9 +542,15 @@ def label_studio_tasks(result: dict, path: str, labels: Sequence[str], model_id:
 
 # ----------------------------------------------------------------------------- backends
 
-def _chunked(items: Sequence, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield list(items[i:i + size])
+def _chunked(items: Sequence, size: int, tail: int = 0) -> Iterator[list]:
+    """``items`` in chunks of ``size``; the last ``tail`` chunks' worth in quarter chunks, so
+    the processes finish together (the last chunk of a process is a quarter as long to wait for)."""
+    end = max(0, len(items) - tail * size) if tail and size >= 4 else len(items)
+    for i in range(0, end, size):
+        yield list(items[i:min(i + size, end)])
+    small = max(1, size // 4)
+    for i in range(end, len(items), small):
+        yield list(items[i:i + small])
 
 
 def _chunk_size(n: int, workers: int) -> int:
@@ -1016,7 +1022,7 @@ def _run(box: list, options: TagOptions, model, ref: ModelRef, labels: list[str]
     workers = options.jobs
     size = options.chunk_size or _chunk_size(len(todo), workers)
     ahead = head.finish() if head is not None else []  # the first chunks, segmented already
-    chunks = chain(ahead, _chunked(todo[len(ahead) * size:], size))
+    chunks = chain(ahead, _chunked(todo[len(ahead) * size:], size, tail=2 * workers))
     # On this machine the workers write the parts themselves (in parallel); Dask workers may not
     # see this file system, so their results are stored here.
     parts_by_workers = options.backend == "local"
