@@ -422,19 +422,10 @@ def load_scorer(path: str | Path | None = None) -> TopicModel:
 
     if not np.array_equal(scorer.predict_proba(probe), model.estimator.predict_proba(probe)):
         return model  # never happens with the tested parts; the full model is always right
+    from classify.writers import atomic_write_bytes
+
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=f".{cached.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, cached)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write_bytes(cached, blob)
     except OSError:
         pass  # no writable cache: this run scores with the scorer all the same
     return TopicModel(scorer, card, path)

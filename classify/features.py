@@ -26,6 +26,7 @@ from classify.scoring import (  # noqa: F401 - context_of, to_matrix: re-exporte
     doc_word_counts,
     tfidf_l2,
     to_matrix,
+    word_selection,
 )
 from classify.seedterms import (  # noqa: F401 - parse_term and trie_regex: re-exported
     SeedTermScanner,
@@ -182,16 +183,9 @@ class LemmaFeatures(TransformerMixin, BaseEstimator):
         C, vocab = self._doc_word(_column(X)) if splits is None else self._doc_word_splits(splits)
         parts = []
         if self.words_ is not None:
-            rows, cols = [], []
-            words = self.words_
-            for i, w in enumerate(vocab.tolist()):
-                j = words.get(w)
-                if j is not None:
-                    rows.append(i)
-                    cols.append(j)
-            select = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
             # The products are new matrices: weighted in place (the same arithmetic, no copies).
-            parts.append(_scaled(self._tfidf(self.word_tfidf_, C @ select), self.word_weight))
+            parts.append(_scaled(self._tfidf(self.word_tfidf_, C @ word_selection(vocab, self.words_)),
+                                 self.word_weight))
         if self.chars_ is not None:
             word_ngrams = self.ngram_rows().matrix(vocab.tolist())
             parts.append(_scaled(self._tfidf(self.char_tfidf_, C @ word_ngrams), self.char_weight))

@@ -28,13 +28,7 @@ class DutchLemmatizer(Lemmatizer, TransformerMixin, BaseEstimator):
     Stateless (``fit`` learns nothing), so caching its output across cross-validation folds cannot
     leak. The spaCy tokenizer is loaded lazily on first use and never pickled.
 
-    Parameters
-    ----------
-    lang : spaCy language code of the tokenizer rules and lemma table.
-    remove_stop_words : drop spaCy's stop words (checked on the word and on its lemma).
-    min_length : drop tokens shorter than this (after lemmatisation).
-    tokenizer_exceptions : build spaCy's tokenizer with its abbreviation special cases (slow start).
-    batch_size : texts between checks of the cache size (see ``MAX_CACHED_TOKENS``).
+    Parameters: those of :class:`classify.lemmas.Lemmatizer`.
     """
 
     def fit(self, X, y=None):

@@ -83,6 +83,18 @@ def doc_word_counts(splits: list[list[str]]) -> tuple[sp.csr_matrix, np.ndarray]
     return C, np.array(words, dtype=object)
 
 
+def word_selection(vocab: np.ndarray, words: Mapping[str, int]) -> sp.csr_matrix:
+    """Batch words (``vocab``, see :func:`doc_word_counts`) × model words: 1 where a batch word
+    is the model's word, so ``counts @ selection`` keeps the model's columns."""
+    rows, cols = [], []
+    for i, w in enumerate(vocab.tolist()):
+        j = words.get(w)
+        if j is not None:
+            rows.append(i)
+            cols.append(j)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
+
+
 def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     """The character n-grams of scikit-learn's ``analyzer="char_wb"`` (no lower-casing): per
     word, padded with a space on either side; a word shorter than n gives one n-gram."""
@@ -365,15 +377,7 @@ class Scorer:
         C, vocab = doc_word_counts(splits)
         out = []
         if self.words is not None:
-            rows, cols = [], []
-            words = self.words
-            for i, w in enumerate(vocab.tolist()):
-                j = words.get(w)
-                if j is not None:
-                    rows.append(i)
-                    cols.append(j)
-            select = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(words)))
-            B = tfidf_l2(C @ select, self.word_idf, self.sublinear_tf[0])
+            B = tfidf_l2(C @ word_selection(vocab, self.words), self.word_idf, self.sublinear_tf[0])
             B.data *= self.word_weight
             out.append(B)
         if self.ngrams is not None:
